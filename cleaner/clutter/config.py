@@ -1,0 +1,28 @@
+"""Options for clutter detection and removal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+RULE_FAMILIES = ("text", "structure", "template")
+
+
+@dataclass(frozen=True, slots=True)
+class ClutterConfig:
+    """How inline clutter is found and what is done with it.
+
+    families: which kinds of evidence run ("text" rules, HTML "structure", per-site "template" lines).
+    disabled_rules: rule ids to skip, e.g. {"text.follow_us"}.
+    extra_patterns: user regexes; a line matching one (case-insensitive, whole line from its start) is clutter.
+    mark_only: detect and record, but leave the text untouched.
+    """
+
+    enabled: bool = True
+    families: frozenset[str] = frozenset(RULE_FAMILIES)
+    disabled_rules: frozenset[str] = frozenset()
+    extra_patterns: tuple[str, ...] = ()
+    mark_only: bool = False
+    # a line is a site's template when it appears on at least this many of the site's pages...
+    template_min_pages: int = 3
+    # ...and on at least this share of them
+    template_min_share: float = 0.3

@@ -1,0 +1,337 @@
+"""The stages, wired: read -> extract + strip clutter -> site templates -> cluster -> write.
+
+run(paths, out_dir)                   the whole job: articles.jsonl, clusters.jsonl, manifest.jsonl
+extract(paths, out_file)              one line per input document, no clustering
+dedup(paths, out_dir)                 cluster records that already hold text (JSONL)
+iter_outcomes(paths)                  the streaming core: one Outcome per input document, in input order
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cleaner.config import Config
+from cleaner.dedup import Deduplicator
+from cleaner.errors import ExtractionError
+from cleaner.models import Article, Cluster, ManifestEntry, RawDocument, RunReport
+from cleaner.readers import ReadOptions, document_id, iter_documents, iter_input_files, iter_jsonl_records
+from cleaner.workers import Failure, Limits, map_documents
+from cleaner.writers import write_records
+
+log = logging.getLogger(__name__)
+
+PathLike = str | os.PathLike[str]
+# called with (stage name, documents just finished); the CLI turns it into a progress bar
+ProgressHook = Callable[[str, int], None]
+
+ARTICLE_FIELDS = ("id", "url", "title", "author", "site", "published", "language")
+SOURCE_FIELDS = ("id", "url", "site", "title", "published")
+
+
+@dataclass(slots=True)
+class Outcome:
+    """One input document after extraction: an article, or the reason it was rejected."""
+
+    id: str
+    source: str
+    article: Article | None = None
+    reason: str | None = None
+
+
+def _read_options(config: Config) -> ReadOptions:
+    return ReadOptions(
+        html_key=config.run.html_key, url_key=config.run.url_key, max_bytes=config.extract.max_html_bytes
+    )
+
+
+def _limits(config: Config) -> Limits:
+    return Limits(timeout_seconds=config.run.timeout_seconds, batch_size=config.run.max_tasks_per_worker)
+
+
+def process_document(doc: RawDocument, config: Config) -> Outcome:
+    """Extract one document; every failure becomes a rejection reason, never an exception."""
+    from cleaner.extract import extract_article  # the only trafilatura importer; loaded where it runs
+
+    if doc.error is not None or doc.content is None:
+        return Outcome(doc.id, doc.source, reason=doc.error or "unreadable")
+    try:
+        return Outcome(doc.id, doc.source, article=extract_article(doc, config.extract, config.clutter))
+    except ExtractionError as exc:
+        return Outcome(doc.id, doc.source, reason=str(exc))
+
+
+def _as_outcome(result: Outcome | Failure[RawDocument]) -> Outcome:
+    if isinstance(result, Failure):
+        return Outcome(result.item.id, result.item.source, reason=result.reason)
+    return result
+
+
+def iter_outcomes(
+    paths: Iterable[PathLike], config: Config | None = None, progress: ProgressHook | None = None
+) -> Iterator[Outcome]:
+    """Stream one Outcome per input document, in input order, extracting on `config.run.jobs` workers."""
+    config = config or Config()
+    documents = iter_documents(paths, _read_options(config))
+    work = functools.partial(process_document, config=config)
+    for result in map_documents(work, documents, config.run.worker_count(), _limits(config)):
+        if progress is not None:
+            progress("extract", 1)
+        yield _as_outcome(result)
+
+
+def _strip_templates(outcomes: list[Outcome], config: Config) -> None:
+    from cleaner.clutter import strip_site_templates
+
+    articles = [o.article for o in outcomes if o.article is not None]
+    if not (config.clutter.enabled and "template" in config.clutter.families) or not articles:
+        return
+    by_id = {a.id: a for a in strip_site_templates(articles, config.clutter)}
+    for outcome in outcomes:
+        if outcome.article is not None:
+            outcome.article = by_id[outcome.article.id]
+
+
+def _unique_ids(outcomes: list[Outcome]) -> None:
+    # the same file named twice on the command line is one document, not two ids colliding later
+    repeats: Counter[str] = Counter()
+    for outcome in outcomes:
+        repeats[outcome.id] += 1
+        if repeats[outcome.id] > 1:
+            outcome.article = None
+            outcome.reason = f"duplicate input: {outcome.source} was already read"
+            outcome.id = document_id(f"{outcome.source}#repeat{repeats[outcome.id] - 1}")
+
+
+def extract_outcomes(
+    paths: Iterable[PathLike], config: Config | None = None, progress: ProgressHook | None = None
+) -> list[Outcome]:
+    """Extract every document, then learn and strip each site's template lines (needs the whole corpus)."""
+    config = config or Config()
+    outcomes = list(iter_outcomes(paths, config, progress))
+    _unique_ids(outcomes)
+    _strip_templates(outcomes, config)
+    for outcome in outcomes:
+        if outcome.article is not None and len(outcome.article.text) < config.extract.min_text_chars:
+            outcome.article, outcome.reason = None, "empty after extraction: too little text after clutter removal"
+    return sorted(outcomes, key=lambda o: o.id)
+
+
+def cluster_articles(articles: Sequence[Article], config: Config | None = None) -> list[Cluster]:
+    config = config or Config()
+    deduplicator = Deduplicator(config.dedup)
+    deduplicator.add_many(articles)
+    return deduplicator.clusters()
+
+
+def _source_entry(article: Article, similarity: float) -> dict[str, Any]:
+    entry: dict[str, Any] = {name: getattr(article, name) for name in SOURCE_FIELDS}
+    entry["similarity"] = round(similarity, 4)
+    return entry
+
+
+def article_record(article: Article, cluster: Cluster, by_id: dict[str, Article]) -> dict[str, Any]:
+    """The articles.jsonl line of one event: the kept article, its origin and every source."""
+    record: dict[str, Any] = {name: getattr(article, name) for name in ARTICLE_FIELDS}
+    record["origin"] = cluster.origin
+    record["text"] = article.text
+    record["sources"] = [_source_entry(by_id[m.id], m.similarity) for m in cluster.members]
+    record["removed"] = [removal.to_dict() for removal in article.removed]
+    return record
+
+
+def cluster_record(cluster: Cluster) -> dict[str, Any]:
+    return {
+        "cluster": cluster.cluster,
+        "kept": cluster.kept,
+        "origin": cluster.origin,
+        "size": len(cluster.members),
+        "members": [{"id": m.id, "similarity": round(m.similarity, 4)} for m in cluster.members],
+    }
+
+
+def manifest_entries(outcomes: Sequence[Outcome], clusters: Sequence[Cluster]) -> list[ManifestEntry]:
+    entries: list[ManifestEntry] = []
+    placement = {m.id: (c, m.similarity) for c in clusters for m in c.members}
+    for outcome in outcomes:
+        if outcome.article is None:
+            entries.append(ManifestEntry(outcome.id, outcome.source, "rejected", reason=outcome.reason))
+            continue
+        cluster, similarity = placement[outcome.id]
+        if cluster.kept == outcome.id:
+            entries.append(ManifestEntry(outcome.id, outcome.source, "kept", cluster=cluster.cluster))
+        else:
+            entries.append(
+                ManifestEntry(
+                    outcome.id, outcome.source, "duplicate", cluster.cluster, cluster.kept, round(similarity, 4)
+                )
+            )
+    return sorted(entries, key=lambda e: (e.source, e.id))
+
+
+def summarize(entries: Sequence[ManifestEntry], clusters: Sequence[Cluster], removed: int) -> RunReport:
+    statuses = Counter(entry.status for entry in entries)
+    reasons = Counter((entry.reason or "").split(":")[0] for entry in entries if entry.status == "rejected")
+    return RunReport(
+        documents=len(entries),
+        kept=statuses["kept"],
+        duplicates=statuses["duplicate"],
+        rejected=statuses["rejected"],
+        clusters=len(clusters),
+        clutter_removed=removed,
+        rejection_reasons=dict(sorted(reasons.items())),
+    )
+
+
+def write_run_outputs(out_dir: Path, outcomes: Sequence[Outcome], clusters: Sequence[Cluster], fmt: str) -> RunReport:
+    """Write the three contract files; each is written atomically, the manifest last."""
+    articles = [o.article for o in outcomes if o.article is not None]
+    by_id = {a.id: a for a in articles}
+    entries = manifest_entries(outcomes, clusters)
+    report = summarize(entries, clusters, sum(len(a.removed) for a in articles))
+    suffix = fmt
+    files = {name: out_dir / f"{name}.{suffix}" for name in ("articles", "clusters", "manifest")}
+    write_records(files["articles"], (article_record(by_id[c.kept], c, by_id) for c in clusters), fmt)
+    write_records(files["clusters"], (cluster_record(c) for c in clusters), fmt)
+    write_records(files["manifest"], (e.to_dict() for e in entries), fmt)
+    report.outputs = {name: str(path) for name, path in files.items()}
+    return report
+
+
+def run(
+    paths: Iterable[PathLike],
+    out_dir: PathLike,
+    config: Config | None = None,
+    progress: ProgressHook | None = None,
+) -> RunReport:
+    """The whole job on scraped HTML: one record per news event with its sources, plus a manifest.
+
+    >>> report = run(["fixtures/demo"], tmp_path / "out")  # doctest: +SKIP
+    """
+    config = config or Config()
+    started = time.perf_counter()
+    outcomes = extract_outcomes(paths, config, progress)
+    clusters = cluster_articles([o.article for o in outcomes if o.article is not None], config)
+    report = write_run_outputs(Path(out_dir), outcomes, clusters, config.run.output_format)
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def extraction_record(outcome: Outcome) -> dict[str, Any]:
+    """One `cleaner extract` line: status, reason, metadata, text and every removal."""
+    record: dict[str, Any] = {"id": outcome.id, "source": outcome.source}
+    article = outcome.article
+    record["status"] = "extracted" if article is not None else "rejected"
+    record["reason"] = outcome.reason
+    for name in ARTICLE_FIELDS[1:]:
+        record[name] = getattr(article, name) if article is not None else None
+    record["text"] = article.text if article is not None else None
+    record["removed"] = [r.to_dict() for r in article.removed] if article is not None else []
+    return record
+
+
+def extract(
+    paths: Iterable[PathLike],
+    out_file: PathLike,
+    config: Config | None = None,
+    progress: ProgressHook | None = None,
+) -> RunReport:
+    """Extract and clean every document into one file, one line per input document."""
+    config = config or Config()
+    started = time.perf_counter()
+    outcomes = extract_outcomes(paths, config, progress)
+    out_path = Path(out_file)
+    write_records(out_path, (extraction_record(o) for o in outcomes), _file_format(out_path, config))
+    kept = [o.article for o in outcomes if o.article is not None]
+    rejected = [o for o in outcomes if o.article is None]
+    reasons = Counter((o.reason or "").split(":")[0] for o in rejected)
+    return RunReport(
+        documents=len(outcomes),
+        kept=len(kept),
+        rejected=len(rejected),
+        clutter_removed=sum(len(a.removed) for a in kept),
+        rejection_reasons=dict(sorted(reasons.items())),
+        outputs={"extract": str(out_path)},
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+def _file_format(path: Path, config: Config) -> str | None:
+    # a format named explicitly wins; the default (jsonl) defers to the file name
+    return None if config.run.output_format == "jsonl" else config.run.output_format
+
+
+def _record_article(source: str, record: dict[str, Any], config: Config) -> Outcome:
+    raw_id = record.get(config.run.id_key)
+    doc_id = str(raw_id) if raw_id not in (None, "") else document_id(source)
+    text = record.get(config.run.text_key)
+    if not isinstance(text, str):
+        return Outcome(doc_id, source, reason=f"missing field: no {config.run.text_key!r} string")
+    if not text.strip():
+        return Outcome(doc_id, source, reason="empty text")
+
+    def text_field(name: str) -> str | None:
+        value = record.get(name)
+        return value if isinstance(value, str) and value else None
+
+    article = Article(
+        id=doc_id,
+        source=source,
+        url=text_field(config.run.url_key),
+        text=text,
+        title=text_field("title"),
+        author=text_field("author"),
+        site=text_field("site"),
+        published=text_field("published"),
+        language=text_field("language"),
+    )
+    return Outcome(doc_id, source, article=article)
+
+
+def iter_text_records(paths: Iterable[PathLike], config: Config | None = None) -> Iterator[Outcome]:
+    """Records of JSONL files that already hold text (for `dedup`), one Outcome per line."""
+    config = config or Config()
+    for path in iter_input_files(paths):
+        for source, record, error in iter_jsonl_records(path):
+            if record is None:
+                yield Outcome(document_id(source), source, reason=error)
+            else:
+                yield _record_article(source, record, config)
+
+
+def _reject_repeated_ids(outcomes: list[Outcome]) -> None:
+    seen: set[str] = set()
+    for outcome in outcomes:
+        if outcome.article is None:
+            continue
+        if outcome.id in seen:
+            outcome.article, outcome.reason = None, f"duplicate id: {outcome.id!r} appears earlier in the input"
+            outcome.id = document_id(outcome.source)
+        seen.add(outcome.id)
+
+
+def dedup(
+    paths: Iterable[PathLike],
+    out_dir: PathLike,
+    config: Config | None = None,
+    progress: ProgressHook | None = None,
+) -> RunReport:
+    """Cluster JSONL records that already hold text; same three output files as `run`."""
+    config = config or Config()
+    started = time.perf_counter()
+    outcomes = list(iter_text_records(paths, config))
+    _reject_repeated_ids(outcomes)
+    if progress is not None:
+        progress("read", len(outcomes))
+    outcomes.sort(key=lambda o: (o.id, o.source))
+    clusters = cluster_articles([o.article for o in outcomes if o.article is not None], config)
+    report = write_run_outputs(Path(out_dir), outcomes, clusters, config.run.output_format)
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report

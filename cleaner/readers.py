@@ -1,0 +1,203 @@
+"""Iterate input documents from folders, HTML files (plain or gzip), WARC files and JSONL files.
+
+Readers never raise on a bad document: they yield a `RawDocument` with `error` set, so every input is accounted for.
+Only an input path that does not exist at all raises `InputError`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import logging
+import os
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cleaner.errors import InputError
+from cleaner.models import RawDocument
+
+log = logging.getLogger(__name__)
+
+HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".html.gz", ".htm.gz", ".xhtml.gz")
+WARC_SUFFIXES = (".warc", ".warc.gz")
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
+INPUT_SUFFIXES = HTML_SUFFIXES + WARC_SUFFIXES + JSONL_SUFFIXES
+
+
+@dataclass(frozen=True, slots=True)
+class ReadOptions:
+    """What to read from record-based inputs and how much to trust a single file."""
+
+    html_key: str = "html"
+    url_key: str = "url"
+    max_bytes: int = 20_000_000  # a bigger (decompressed) document is rejected: gzip bombs stop here
+
+
+def document_id(source: str) -> str:
+    """Stable id: the same source string always gives the same id, whatever the run or order."""
+    return hashlib.sha1(source.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def _has_suffix(path: Path, suffixes: tuple[str, ...]) -> bool:
+    name = path.name.lower()
+    return any(name.endswith(suffix) for suffix in suffixes)
+
+
+def iter_input_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
+    """Expand folders recursively (sorted, symlinks not followed into loops) into input files.
+
+    A file named explicitly is always read, whatever its suffix; inside folders only known suffixes are read.
+    """
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            yield from _walk_folder(path)
+        elif path.exists() or path.is_symlink():
+            yield path
+        else:
+            raise InputError(f"{path}: no such file or folder; check the path (folders are read recursively)")
+
+
+def _walk_folder(root: Path) -> Iterator[Path]:
+    seen_dirs: set[tuple[int, int]] = set()
+    for folder, dirnames, filenames in os.walk(root, followlinks=False, onerror=lambda exc: log.warning("%s", exc)):
+        stat = os.stat(folder)
+        key = (stat.st_dev, stat.st_ino)
+        if key in seen_dirs:
+            dirnames.clear()
+            continue
+        seen_dirs.add(key)
+        dirnames.sort()
+        # a directory named like a page (e.g. "index.html/") is walked, not read as a document
+        for name in sorted(filenames):
+            path = Path(folder) / name
+            if _has_suffix(path, INPUT_SUFFIXES):
+                yield path
+
+
+def iter_documents(
+    paths: Iterable[str | os.PathLike[str]], options: ReadOptions | None = None
+) -> Iterator[RawDocument]:
+    """Yield one RawDocument per input document (an HTML file, a WARC response record, a JSONL line).
+
+    >>> docs = list(iter_documents(["fixtures/demo"]))
+    >>> all(doc.id and doc.source for doc in docs)
+    True
+    """
+    options = options or ReadOptions()
+    for path in iter_input_files(paths):
+        if _has_suffix(path, WARC_SUFFIXES):
+            yield from _iter_warc(path, options)
+        elif _has_suffix(path, JSONL_SUFFIXES):
+            yield from _iter_jsonl_html(path, options)
+        else:
+            yield read_html_file(path, options)
+
+
+def _error_document(source: str, error: str, url: str | None = None) -> RawDocument:
+    return RawDocument(id=document_id(source), source=source, content=None, url=url, error=error)
+
+
+def read_bytes_capped(path: Path, max_bytes: int) -> bytes:
+    """Read a file, gunzipping `.gz`, refusing more than `max_bytes` of (decompressed) content.
+
+    Raises ValueError with the rejection reason.
+    """
+    if path.is_symlink() and not path.exists():
+        raise ValueError("unreadable: broken or looping symlink")
+    if path.is_dir():
+        raise ValueError("unreadable: is a directory")
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(max_bytes + 1)
+    except PermissionError as exc:
+        raise ValueError("unreadable: permission denied") from exc
+    except OSError as exc:
+        raise ValueError(f"unreadable: {exc.strerror or exc}") from exc
+    if path.name.lower().endswith(".gz"):
+        return _gunzip_capped(raw, path, max_bytes)
+    if len(raw) > max_bytes:
+        raise ValueError(f"too large: more than {max_bytes} bytes")
+    return raw
+
+
+def _gunzip_capped(raw: bytes, path: Path, max_bytes: int) -> bytes:
+    if len(raw) > max_bytes:
+        raise ValueError(f"too large: compressed file over {max_bytes} bytes")
+    if raw[:2] != b"\x1f\x8b":
+        raise ValueError("corrupt gzip: not a gzip stream")
+    decompressor = zlib.decompressobj(wbits=31)
+    try:
+        data = decompressor.decompress(raw, max_bytes + 1)
+    except zlib.error as exc:
+        raise ValueError(f"corrupt gzip: {exc}") from exc
+    if len(data) > max_bytes:
+        raise ValueError(f"too large: decompresses to more than {max_bytes} bytes (gzip bomb?)")
+    if not decompressor.eof:
+        raise ValueError("truncated gzip: the stream ends early")
+    return data
+
+
+def read_html_file(path: Path, options: ReadOptions) -> RawDocument:
+    source = str(path)
+    try:
+        content = read_bytes_capped(path, options.max_bytes)
+    except ValueError as exc:
+        return _error_document(source, str(exc))
+    return RawDocument(id=document_id(source), source=source, content=content)
+
+
+def _open_text_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rb") as handle:
+        yield from enumerate(handle, start=1)
+
+
+def iter_jsonl_records(path: Path) -> Iterator[tuple[str, dict[str, Any] | None, str | None]]:
+    """Yield (source, record, error) per non-blank line; a broken line or a broken stream becomes an error."""
+    line_number = 0
+    try:
+        for line_number, line in _open_text_lines(path):
+            if not line.strip():
+                continue
+            source = f"{path}#{line_number}"
+            try:
+                record = json.loads(line)
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                yield source, None, f"invalid json: {exc.msg if hasattr(exc, 'msg') else exc}"
+                continue
+            if not isinstance(record, dict):
+                yield source, None, "invalid json: a line must hold a JSON object"
+                continue
+            yield source, record, None
+    except (OSError, EOFError, zlib.error) as exc:
+        # the rest of the stream is lost: account for it as one rejected pseudo-record
+        yield f"{path}#{line_number + 1}", None, f"truncated file: {exc}"
+
+
+def _iter_jsonl_html(path: Path, options: ReadOptions) -> Iterator[RawDocument]:
+    for source, record, error in iter_jsonl_records(path):
+        if record is None:
+            yield _error_document(source, error or "invalid json")
+            continue
+        url = record.get(options.url_key)
+        url = url if isinstance(url, str) and url else None
+        html = record.get(options.html_key)
+        if not isinstance(html, str) or not html:
+            yield _error_document(source, f"missing field: no non-empty {options.html_key!r} string", url)
+            continue
+        content = html.encode("utf-8", "surrogatepass")
+        if len(content) > options.max_bytes:
+            yield _error_document(source, f"too large: more than {options.max_bytes} bytes", url)
+            continue
+        yield RawDocument(id=document_id(source), source=source, content=content, url=url)
+
+
+def _iter_warc(path: Path, options: ReadOptions) -> Iterator[RawDocument]:
+    from cleaner.warc import iter_warc_documents  # warcio is imported there only
+
+    yield from iter_warc_documents(path, options.max_bytes, document_id)

@@ -1,0 +1,123 @@
+"""Write records as JSONL, JSONL.gz or Parquet, atomically: a temporary file in the same folder, then a rename."""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from cleaner.errors import ConfigError
+
+FORMATS = ("jsonl", "jsonl.gz", "parquet")
+
+
+def dumps(record: dict[str, Any]) -> str:
+    """One JSON line; non-ASCII kept readable, key order as built (deterministic)."""
+    return json.dumps(record, ensure_ascii=False, separators=(", ", ": "))
+
+
+def format_for(path: Path, requested: str | None = None) -> str:
+    """The output format: asked for explicitly, else from the file name (`.jsonl.gz`, `.parquet`), else JSONL."""
+    if requested:
+        if requested not in FORMATS:
+            raise ConfigError(f"unknown output format {requested!r}; choose one of {', '.join(FORMATS)}")
+        return requested
+    name = path.name.lower()
+    if name.endswith(".parquet"):
+        return "parquet"
+    if name.endswith(".gz"):
+        return "jsonl.gz"
+    return "jsonl"
+
+
+def output_name(stem: str, fmt: str) -> str:
+    return f"{stem}.{fmt}"
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; rename it over `path` only if the block succeeds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(handle)
+    try:
+        yield Path(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+def _open_jsonl(path: Path, fmt: str) -> IO[str]:
+    if fmt == "jsonl.gz":
+        # mtime=0 and no file name in the header: same records, same bytes
+        raw = gzip.GzipFile(filename="", mode="wb", fileobj=open(path, "wb"), mtime=0)  # noqa: SIM115
+        return _GzipText(raw)
+    return open(path, "w", encoding="utf-8", newline="\n")
+
+
+class _GzipText:
+    """A text writer over a GzipFile that also closes the underlying file object."""
+
+    def __init__(self, raw: gzip.GzipFile) -> None:
+        self._raw = raw
+
+    def write(self, text: str) -> int:
+        return self._raw.write(text.encode("utf-8"))
+
+    def close(self) -> None:
+        fileobj = self._raw.fileobj
+        self._raw.close()
+        if fileobj is not None:
+            fileobj.close()
+
+    def __enter__(self) -> _GzipText:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def write_records(path: Path, records: Iterable[dict[str, Any]], fmt: str | None = None) -> int:
+    """Write records to `path` atomically; returns how many were written."""
+    fmt = format_for(path, fmt)
+    count = 0
+    with atomic_path(path) as temporary:
+        if fmt == "parquet":
+            rows = list(records)
+            count = len(rows)
+            _write_parquet(temporary, rows)
+        else:
+            with _open_jsonl(temporary, fmt) as out:
+                for record in records:
+                    out.write(dumps(record) + "\n")
+                    count += 1
+    return count
+
+
+def _write_parquet(path: Path, rows: list[dict[str, Any]]) -> None:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError as exc:
+        raise ConfigError("Parquet output needs pyarrow: pip install 'cleaner[parquet]'") from exc
+    table = pa.Table.from_pylist(rows) if rows else pa.table({})
+    pq.write_table(table, path)
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """Read back what `write_records` wrote, in any of the formats (used by tests and `explain`)."""
+    fmt = format_for(path)
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        return pq.read_table(path).to_pylist()
+    opener = gzip.open if fmt == "jsonl.gz" else open
+    with opener(path, "rt", encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]

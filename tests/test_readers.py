@@ -1,0 +1,99 @@
+"""Readers account for every input document and turn bad bytes into specific reasons, never exceptions."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from pathlib import Path
+
+import pytest
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from cleaner.errors import InputError
+from cleaner.readers import ReadOptions, document_id, iter_documents
+
+PAGE = b"<html><head><title>T</title></head><body><p>Hello world.</p></body></html>"
+
+
+def make_warc(path: Path, pages: dict[str, bytes]) -> None:
+    with open(path, "wb") as out:
+        writer = WARCWriter(out, gzip=path.name.endswith(".gz"))
+        for url, body in pages.items():
+            headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
+            record = writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=headers)
+            writer.write_record(record)
+        image = StatusAndHeaders("200 OK", [("Content-Type", "image/png")], protocol="HTTP/1.1")
+        writer.write_record(
+            writer.create_warc_record(
+                "https://x.example/a.png", "response", payload=io.BytesIO(b"PNG"), http_headers=image
+            )
+        )
+
+
+def test_folder_is_read_recursively_and_in_sorted_order(tmp_path: Path) -> None:
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "page.htm").write_bytes(PAGE)
+    (tmp_path / "a.html").write_bytes(PAGE)
+    (tmp_path / "c.html.gz").write_bytes(gzip.compress(PAGE))
+    (tmp_path / "notes.txt").write_text("not an input type")
+    docs = list(iter_documents([tmp_path]))
+    assert [Path(d.source).name for d in docs] == ["a.html", "c.html.gz", "page.htm"]
+    assert all(d.content == PAGE and d.error is None for d in docs)
+    assert docs[0].id == document_id(docs[0].source)
+
+
+def test_bad_files_become_specific_errors(tmp_path: Path) -> None:
+    (tmp_path / "truncated.html.gz").write_bytes(gzip.compress(PAGE * 50)[:40])
+    (tmp_path / "fake.html.gz").write_bytes(b"plain text, not gzip")
+    (tmp_path / "bomb.html.gz").write_bytes(gzip.compress(b"a" * 5_000_000))
+    (tmp_path / "dir.html").mkdir()
+    (tmp_path / "dir.html" / "inner.html").write_bytes(PAGE)
+    (tmp_path / "loop").symlink_to(tmp_path)
+    docs = {Path(d.source).name: d for d in iter_documents([tmp_path], ReadOptions(max_bytes=1_000_000))}
+    assert docs["truncated.html.gz"].error.startswith("truncated gzip")
+    assert docs["fake.html.gz"].error.startswith("corrupt gzip")
+    assert docs["bomb.html.gz"].error.startswith("too large")
+    assert docs["inner.html"].error is None  # a folder named *.html is walked, not read
+    assert len(docs) == 4  # the symlink loop adds nothing
+
+
+def test_missing_input_path_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        list(iter_documents([tmp_path / "nope"]))
+
+
+def test_jsonl_records_with_broken_lines(tmp_path: Path) -> None:
+    path = tmp_path / "pages.jsonl"
+    lines = [
+        json.dumps({"html": PAGE.decode(), "url": "https://x.example/1"}),
+        "{broken",
+        json.dumps({"url": "u"}),
+        "",
+        json.dumps([1, 2]),
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    docs = list(iter_documents([path]))
+    assert [d.source.rsplit("#", 1)[1] for d in docs] == ["1", "2", "3", "5"]
+    assert docs[0].url == "https://x.example/1" and docs[0].content == PAGE
+    assert docs[1].error.startswith("invalid json")
+    assert docs[2].error.startswith("missing field")
+    assert docs[3].error.startswith("invalid json")
+
+
+def test_truncated_jsonl_gz_is_accounted_for(tmp_path: Path) -> None:
+    body = "\n".join(json.dumps({"html": PAGE.decode() + str(i)}) for i in range(200)).encode()
+    path = tmp_path / "pages.jsonl.gz"
+    path.write_bytes(gzip.compress(body)[:300])
+    docs = list(iter_documents([path]))
+    assert docs[-1].error is not None and docs[-1].error.startswith("truncated file")
+
+
+@pytest.mark.parametrize("name", ["pages.warc", "pages.warc.gz"])
+def test_warc_response_records_with_html(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    make_warc(path, {"https://x.example/1": PAGE, "https://x.example/2": PAGE.replace(b"Hello", b"Bye")})
+    docs = list(iter_documents([path]))
+    assert [d.url for d in docs] == ["https://x.example/1", "https://x.example/2"]
+    assert docs[0].content == PAGE and docs[0].http_charset == "utf-8"

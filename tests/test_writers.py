@@ -1,0 +1,50 @@
+"""Outputs are written atomically, deterministically, and the same records in every format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cleaner.writers import atomic_path, read_records, write_records
+
+RECORDS = [{"id": "a", "text": "Één\nzwei", "sources": [{"id": "a", "similarity": 1.0}]}, {"id": "b", "text": "x"}]
+
+
+@pytest.mark.parametrize("name", ["out.jsonl", "out.jsonl.gz", "out.parquet"])
+def test_round_trip(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    assert write_records(path, iter(RECORDS)) == 2
+    back = read_records(path)
+    assert [r["id"] for r in back] == ["a", "b"]
+    assert back[0]["text"] == RECORDS[0]["text"]
+    assert back[0]["sources"] == RECORDS[0]["sources"]
+
+
+def test_gzip_output_is_byte_identical_across_writes(tmp_path: Path) -> None:
+    first, second = tmp_path / "1.jsonl.gz", tmp_path / "2.jsonl.gz"
+    write_records(first, RECORDS)
+    write_records(second, RECORDS)
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
+    path = tmp_path / "out.jsonl"
+    path.write_text("previous complete output\n")
+
+    def records() -> object:
+        yield {"id": "a"}
+        raise KeyboardInterrupt  # an interrupted run
+
+    with pytest.raises(KeyboardInterrupt):
+        write_records(path, records())  # type: ignore[arg-type]
+    assert path.read_text() == "previous complete output\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl"]
+
+
+def test_atomic_path_renames_only_on_success(tmp_path: Path) -> None:
+    target = tmp_path / "sub" / "file.txt"
+    with atomic_path(target) as temporary:
+        temporary.write_text("done")
+        assert not target.exists()
+    assert target.read_text() == "done"

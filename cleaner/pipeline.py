@@ -196,10 +196,11 @@ def write_run_outputs(out_dir: Path, outcomes: Sequence[Outcome], clusters: Sequ
     by_id = {a.id: a for a in articles}
     entries = manifest_entries(outcomes, clusters)
     report = summarize(entries, clusters, sum(len(a.removed) for a in articles))
-    suffix = fmt
-    files = {name: out_dir / f"{name}.{suffix}" for name in ("articles", "clusters", "manifest")}
+    files = {name: out_dir / f"{name}.{fmt}" for name in ("articles", "clusters", "documents", "manifest")}
     write_records(files["articles"], (article_record(by_id[c.kept], c, by_id) for c in clusters), fmt)
     write_records(files["clusters"], (cluster_record(c) for c in clusters), fmt)
+    # the audit trail behind `explain` and the report: every document's text, metadata and removed spans
+    write_records(files["documents"], (extraction_record(o) for o in outcomes), fmt)
     write_records(files["manifest"], (e.to_dict() for e in entries), fmt)
     report.outputs = {name: str(path) for name, path in files.items()}
     return report

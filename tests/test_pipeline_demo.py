@@ -15,7 +15,7 @@ from cleaner.readers import iter_input_files
 from tests.conftest import DEMO, ROOT, read_jsonl
 
 GOLDEN = ROOT / "fixtures" / "demo-golden"
-OUTPUT_FILES = ("articles.jsonl", "clusters.jsonl", "manifest.jsonl")
+OUTPUT_FILES = ("articles.jsonl", "clusters.jsonl", "documents.jsonl", "manifest.jsonl")
 GENERIC_REASONS = {"", "error", "unknown", "failed"}
 
 

@@ -18,8 +18,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from cleaner import pipeline
+from cleaner.check import register as register_check
 from cleaner.config import Config, load_config, with_overrides
 from cleaner.errors import CleanerError
 from cleaner.models import RunReport
@@ -67,7 +69,7 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and 
 Verbose = Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging (-v info, -vv debug).")]
 ConfigFile = Annotated[
     Path | None,
-    typer.Option("--config", help="TOML config file (default: [tool.cleaner] of the nearest pyproject.toml)."),
+    typer.Option("--config", help="TOML config file (default: the tool.cleaner table of the nearest pyproject.toml)."),
 ]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="List what would be read; write nothing.")]
 SummaryFormat = Annotated[
@@ -102,7 +104,7 @@ def _errors_to_exit_codes(verbose: int) -> Iterator[None]:
     try:
         yield
     except CleanerError as exc:
-        stderr.print(f"[bold red]error:[/] {exc}")
+        stderr.print(f"[bold red]error:[/] {escape(str(exc))}")
         raise typer.Exit(EXIT_ERROR) from exc
     except KeyboardInterrupt:
         stderr.print("interrupted: no output file was left half-written; rerun to complete")
@@ -110,7 +112,8 @@ def _errors_to_exit_codes(verbose: int) -> Iterator[None]:
     except Exception as exc:
         if verbose:
             stderr.print_exception()
-        stderr.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc} (rerun with -v for a traceback)")
+        message = f"{type(exc).__name__}: {escape(str(exc))}"
+        stderr.print(f"[bold red]internal error:[/] {message} (rerun with -v for a traceback)")
         raise typer.Exit(EXIT_ERROR) from exc
 
 
@@ -171,7 +174,7 @@ def _print_summary(report: RunReport, summary_format: str, quiet: bool) -> None:
         reasons = ", ".join(f"{reason or 'unknown'}: {n}" for reason, n in report.rejection_reasons.items())
         stderr.print(f"  rejected: {reasons}")
     for name, path in report.outputs.items():
-        stderr.print(f"  {name}: {path}")
+        stderr.print(f"  {name}: {escape(path)}")
 
 
 def _check_summary_format(summary_format: str) -> None:
@@ -286,22 +289,18 @@ def dedup(
         _job(pipeline.dedup, inputs, output, config, quiet, summary_format)
 
 
+register_check(app)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point; returns the exit code instead of exiting when called from Python."""
     try:
-        code = app(args=argv, prog_name="cleaner", standalone_mode=False)
-    except typer.Exit as exc:
-        return exc.exit_code
+        app(args=argv, prog_name="cleaner")  # standalone: usage errors print their message and exit 2
     except SystemExit as exc:
+        if exc.code is None:
+            return EXIT_OK
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        from click.exceptions import ClickException
-
-        if isinstance(exc, ClickException):
-            exc.show()
-            return EXIT_ERROR
-        raise
-    return code if isinstance(code, int) else EXIT_OK
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import click
 import pytest
 import typer.main
 from typer.testing import CliRunner
@@ -11,17 +10,16 @@ import cleaner
 from cleaner.cli import app
 
 COMMAND = typer.main.get_command(app)
-assert isinstance(COMMAND, click.Group)
-COMMANDS = sorted(COMMAND.commands)
+COMMANDS = sorted(COMMAND.commands)  # type: ignore[attr-defined]
 
 
 def test_expected_commands_exist() -> None:
-    assert {"run", "extract", "dedup"} <= set(COMMANDS)
+    assert {"run", "extract", "dedup", "check"} <= set(COMMANDS)
 
 
 @pytest.mark.parametrize("name", COMMANDS)
 def test_every_command_and_option_has_help(name: str) -> None:
-    command = COMMAND.commands[name]
+    command = COMMAND.commands[name]  # type: ignore[attr-defined]
     assert command.help and command.help.strip(), f"{name} has no help text"
     for param in command.params:
         text = getattr(param, "help", None)
@@ -78,3 +76,12 @@ def test_public_api_is_locked() -> None:
     ]
     for name in cleaner.__all__:
         assert hasattr(cleaner, name), name
+
+
+def test_usage_errors_exit_2_without_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    from cleaner.cli import main
+
+    assert main(["run"]) == 2  # no inputs, no --output
+    assert "Traceback" not in capsys.readouterr().err
+    assert main(["run", "nowhere-at-all", "-o", "x", "-q"]) == 2
+    assert "no such file" in capsys.readouterr().err

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -89,6 +90,13 @@ DisableFamily = Annotated[
     list[str] | None,
     typer.Option("--disable", help="Turn a clutter rule family (text, structure, template) or a rule id off."),
 ]
+Engine = Annotated[
+    str, typer.Option("--engine", help="Where to run: 'local' (this machine) or 'dask' (needs cleaner[dask]).")
+]
+Scheduler = Annotated[
+    str | None,
+    typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (default: a LocalCluster here)."),
+]
 UserRule = Annotated[
     list[str] | None, typer.Option("--rule", help="Extra clutter rule: a regex a whole clutter line matches.")
 ]
@@ -96,6 +104,8 @@ UserRule = Annotated[
 
 def _setup_logging(verbose: int) -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    if verbose < 2:  # distributed sets its own log levels when imported: chatty INFO lines only at -vv
+        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
 
 
@@ -177,9 +187,13 @@ def _print_summary(report: RunReport, summary_format: str, quiet: bool) -> None:
         stderr.print(f"  {name}: {escape(path)}")
 
 
-def _check_summary_format(summary_format: str) -> None:
+def _check_choices(summary_format: str, engine: str, scheduler: str | None) -> None:
     if summary_format not in ("text", "json"):
         raise typer.BadParameter("choose 'text' or 'json'", param_hint="--summary-format")
+    if engine not in pipeline.ENGINES:
+        raise typer.BadParameter(f"choose one of {', '.join(pipeline.ENGINES)}", param_hint="--engine")
+    if scheduler and engine != "dask":
+        raise typer.BadParameter("--scheduler needs --engine dask", param_hint="--scheduler")
 
 
 def _dry_run(inputs: list[Path], config: Config) -> None:
@@ -198,9 +212,10 @@ def _job(
     config: Config,
     quiet: bool,
     summary_format: str,
+    **engine: str | None,
 ) -> None:
     with _progress(not quiet) as progress:
-        report = action(inputs, target, config, progress)
+        report = action(inputs, target, config, progress, **engine)
     _print_summary(report, summary_format, quiet)
 
 
@@ -219,13 +234,15 @@ def run(
     rule: UserRule = None,
     config_file: ConfigFile = None,
     dry_run: DryRun = False,
+    engine: Engine = "local",
+    scheduler: Scheduler = None,
     summary_format: SummaryFormat = "text",
     quiet: Quiet = False,
     verbose: Verbose = 0,
 ) -> None:
-    """Extract, strip clutter and cluster: writes articles, clusters and manifest into OUTPUT."""
+    """Extract, strip clutter and cluster: writes articles, clusters, documents and manifest into OUTPUT."""
     _setup_logging(verbose)
-    _check_summary_format(summary_format)
+    _check_choices(summary_format, engine, scheduler)
     with _errors_to_exit_codes(verbose):
         config = _base_config(config_file)
         config = with_overrides(config, "run", jobs=jobs, output_format=output_format, timeout_seconds=timeout)
@@ -234,7 +251,7 @@ def run(
         if dry_run:
             _dry_run(inputs, config)
             return
-        _job(pipeline.run, inputs, output, config, quiet, summary_format)
+        _job(pipeline.run, inputs, output, config, quiet, summary_format, engine=engine, scheduler=scheduler)
 
 
 @app.command()
@@ -251,13 +268,15 @@ def extract(
     rule: UserRule = None,
     config_file: ConfigFile = None,
     dry_run: DryRun = False,
+    engine: Engine = "local",
+    scheduler: Scheduler = None,
     summary_format: SummaryFormat = "text",
     quiet: Quiet = False,
     verbose: Verbose = 0,
 ) -> None:
     """Extract and clean every page: one line per input document (text, metadata, removed clutter)."""
     _setup_logging(verbose)
-    _check_summary_format(summary_format)
+    _check_choices(summary_format, engine, scheduler)
     with _errors_to_exit_codes(verbose):
         config = _base_config(config_file)
         config = with_overrides(config, "run", jobs=jobs, timeout_seconds=timeout, html_key=html_key, url_key=url_key)
@@ -265,7 +284,7 @@ def extract(
         if dry_run:
             _dry_run(inputs, config)
             return
-        _job(pipeline.extract, inputs, output, config, quiet, summary_format)
+        _job(pipeline.extract, inputs, output, config, quiet, summary_format, engine=engine, scheduler=scheduler)
 
 
 @app.command()
@@ -276,17 +295,19 @@ def dedup(
     id_key: Annotated[str | None, typer.Option("--id-key", help="The field holding a record id.")] = None,
     output_format: OutputFormat = None,
     config_file: ConfigFile = None,
+    engine: Engine = "local",
+    scheduler: Scheduler = None,
     summary_format: SummaryFormat = "text",
     quiet: Quiet = False,
     verbose: Verbose = 0,
 ) -> None:
-    """Cluster near-duplicate records of JSONL files: writes articles, clusters and manifest into OUTPUT."""
+    """Cluster near-duplicate records of JSONL files: writes articles, clusters, documents and manifest."""
     _setup_logging(verbose)
-    _check_summary_format(summary_format)
+    _check_choices(summary_format, engine, scheduler)
     with _errors_to_exit_codes(verbose):
         config = _base_config(config_file)
         config = with_overrides(config, "run", text_key=text_key, id_key=id_key, output_format=output_format)
-        _job(pipeline.dedup, inputs, output, config, quiet, summary_format)
+        _job(pipeline.dedup, inputs, output, config, quiet, summary_format, engine=engine, scheduler=scheduler)
 
 
 register_check(app)

@@ -20,7 +20,7 @@ from typing import Any
 
 from cleaner.config import Config
 from cleaner.dedup import Deduplicator
-from cleaner.errors import ExtractionError
+from cleaner.errors import ConfigError, ExtractionError
 from cleaner.models import Article, Cluster, ManifestEntry, RawDocument, RunReport
 from cleaner.readers import ReadOptions, document_id, iter_documents, iter_input_files, iter_jsonl_records
 from cleaner.workers import Failure, Limits, map_documents
@@ -46,13 +46,13 @@ class Outcome:
     reason: str | None = None
 
 
-def _read_options(config: Config) -> ReadOptions:
+def read_options_for(config: Config) -> ReadOptions:
     return ReadOptions(
         html_key=config.run.html_key, url_key=config.run.url_key, max_bytes=config.extract.max_html_bytes
     )
 
 
-def _limits(config: Config) -> Limits:
+def limits_for(config: Config) -> Limits:
     return Limits(timeout_seconds=config.run.timeout_seconds, batch_size=config.run.max_tasks_per_worker)
 
 
@@ -68,7 +68,7 @@ def process_document(doc: RawDocument, config: Config) -> Outcome:
         return Outcome(doc.id, doc.source, reason=str(exc))
 
 
-def _as_outcome(result: Outcome | Failure[RawDocument]) -> Outcome:
+def as_outcome(result: Outcome | Failure[RawDocument]) -> Outcome:
     if isinstance(result, Failure):
         return Outcome(result.item.id, result.item.source, reason=result.reason)
     return result
@@ -79,12 +79,12 @@ def iter_outcomes(
 ) -> Iterator[Outcome]:
     """Stream one Outcome per input document, in input order, extracting on `config.run.jobs` workers."""
     config = config or Config()
-    documents = iter_documents(paths, _read_options(config))
+    documents = iter_documents(paths, read_options_for(config))
     work = functools.partial(process_document, config=config)
-    for result in map_documents(work, documents, config.run.worker_count(), _limits(config)):
+    for result in map_documents(work, documents, config.run.worker_count(), limits_for(config)):
         if progress is not None:
             progress("extract", 1)
-        yield _as_outcome(result)
+        yield as_outcome(result)
 
 
 def _strip_templates(outcomes: list[Outcome], config: Config) -> None:
@@ -118,10 +118,15 @@ def extract_outcomes(
     outcomes = list(iter_outcomes(paths, config, progress))
     _unique_ids(outcomes)
     _strip_templates(outcomes, config)
-    for outcome in outcomes:
-        if outcome.article is not None and len(outcome.article.text) < config.extract.min_text_chars:
-            outcome.article, outcome.reason = None, "empty after extraction: too little text after clutter removal"
-    return sorted(outcomes, key=lambda o: o.id)
+    return sorted((reject_short(o, config) for o in outcomes), key=lambda o: o.id)
+
+
+def reject_short(outcome: Outcome, config: Config) -> Outcome:
+    """Template removal can leave too little text: such a page is rejected like an empty extraction."""
+    if outcome.article is not None and len(outcome.article.text) < config.extract.min_text_chars:
+        reason = "empty after extraction: too little text after clutter removal"
+        return Outcome(outcome.id, outcome.source, reason=reason)
+    return outcome
 
 
 def cluster_articles(articles: Sequence[Article], config: Config | None = None) -> list[Cluster]:
@@ -206,16 +211,37 @@ def write_run_outputs(out_dir: Path, outcomes: Sequence[Outcome], clusters: Sequ
     return report
 
 
+ENGINES = ("local", "dask")
+
+
+def _dask_engine(engine: str) -> Any:
+    """None for the local engine; the Dask engine module otherwise (it needs the cleaner[dask] extra)."""
+    if engine == "local":
+        return None
+    if engine != "dask":
+        raise ConfigError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    from cleaner.engines import dask_engine
+
+    return dask_engine
+
+
 def run(
     paths: Iterable[PathLike],
     out_dir: PathLike,
     config: Config | None = None,
     progress: ProgressHook | None = None,
+    *,
+    engine: str = "local",
+    scheduler: str | None = None,
 ) -> RunReport:
     """The whole job on scraped HTML: one record per news event with its sources, plus a manifest.
 
+    `engine="dask"` runs the same decisions on a Dask cluster (`scheduler` address, or a LocalCluster).
+
     >>> report = run(["fixtures/demo"], tmp_path / "out")  # doctest: +SKIP
     """
+    if (distributed := _dask_engine(engine)) is not None:
+        return distributed.run(paths, out_dir, config, progress, scheduler=scheduler)
     config = config or Config()
     started = time.perf_counter()
     outcomes = extract_outcomes(paths, config, progress)
@@ -243,13 +269,18 @@ def extract(
     out_file: PathLike,
     config: Config | None = None,
     progress: ProgressHook | None = None,
+    *,
+    engine: str = "local",
+    scheduler: str | None = None,
 ) -> RunReport:
     """Extract and clean every document into one file, one line per input document."""
+    if (distributed := _dask_engine(engine)) is not None:
+        return distributed.extract(paths, out_file, config, progress, scheduler=scheduler)
     config = config or Config()
     started = time.perf_counter()
     outcomes = extract_outcomes(paths, config, progress)
     out_path = Path(out_file)
-    write_records(out_path, (extraction_record(o) for o in outcomes), _file_format(out_path, config))
+    write_records(out_path, (extraction_record(o) for o in outcomes), extract_file_format(out_path, config))
     kept = [o.article for o in outcomes if o.article is not None]
     rejected = [o for o in outcomes if o.article is None]
     reasons = Counter((o.reason or "").split(":")[0] for o in rejected)
@@ -264,12 +295,12 @@ def extract(
     )
 
 
-def _file_format(path: Path, config: Config) -> str | None:
+def extract_file_format(path: Path, config: Config) -> str | None:
     # a format named explicitly wins; the default (jsonl) defers to the file name
     return None if config.run.output_format == "jsonl" else config.run.output_format
 
 
-def _record_article(source: str, record: dict[str, Any], config: Config) -> Outcome:
+def record_article(source: str, record: dict[str, Any], config: Config) -> Outcome:
     raw_id = record.get(config.run.id_key)
     doc_id = str(raw_id) if raw_id not in (None, "") else document_id(source)
     text = record.get(config.run.text_key)
@@ -304,7 +335,7 @@ def iter_text_records(paths: Iterable[PathLike], config: Config | None = None) -
             if record is None:
                 yield Outcome(document_id(source), source, reason=error)
             else:
-                yield _record_article(source, record, config)
+                yield record_article(source, record, config)
 
 
 def _reject_repeated_ids(outcomes: list[Outcome]) -> None:
@@ -323,8 +354,13 @@ def dedup(
     out_dir: PathLike,
     config: Config | None = None,
     progress: ProgressHook | None = None,
+    *,
+    engine: str = "local",
+    scheduler: str | None = None,
 ) -> RunReport:
-    """Cluster JSONL records that already hold text; same three output files as `run`."""
+    """Cluster JSONL records that already hold text; same output files as `run`."""
+    if (distributed := _dask_engine(engine)) is not None:
+        return distributed.dedup(paths, out_dir, config, progress, scheduler=scheduler)
     config = config or Config()
     started = time.perf_counter()
     outcomes = list(iter_text_records(paths, config))

@@ -1,0 +1,167 @@
+"""The Dask engine gives the local engine's outputs, byte for byte, on a LocalCluster of two worker processes."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+pytest.importorskip("distributed")
+
+from distributed import Client, LocalCluster
+
+from cleaner import pipeline
+from cleaner.config import Config, RunConfig
+from cleaner.dedup.cluster import priority_rank
+from cleaner.dedup.config import DedupConfig
+from cleaner.engines import dask_engine
+from cleaner.engines.dedup_parts import priority_key
+from cleaner.engines.partitions import Piece, iter_piece_records, newline_count, number_blocks
+from cleaner.readers import iter_jsonl_records
+from tests.conftest import DEMO
+
+OUTPUTS = ("articles.jsonl", "clusters.jsonl", "documents.jsonl", "manifest.jsonl")
+LOCAL = Config(run=RunConfig(jobs=1))
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Client]:
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        Client(cluster) as connected,
+    ):
+        yield connected
+
+
+def assert_same_files(local: Path, dask: Path, names: tuple[str, ...] = OUTPUTS) -> None:
+    for name in names:
+        # sorted first, for a readable failure; then the bytes, which the Dask engine reproduces exactly
+        assert sorted((local / name).read_text().splitlines()) == sorted((dask / name).read_text().splitlines()), name
+        assert (local / name).read_bytes() == (dask / name).read_bytes(), name
+
+
+def test_run_on_the_demo_corpus_matches_the_local_engine(client: Client, tmp_path: Path) -> None:
+    local_report = pipeline.run([DEMO], tmp_path / "local", LOCAL)
+    stats: dict[str, Any] = {}
+    options = dask_engine.DaskOptions(partition_bytes=64_000)  # several partitions, so sites move between them
+    dask_report = dask_engine.run([DEMO], tmp_path / "dask", LOCAL, scheduler=client, options=options, stats=stats)
+    assert stats["partitions"] > 2
+    assert_same_files(tmp_path / "local", tmp_path / "dask")
+    assert dask_report.clusters == local_report.clusters and local_report.duplicates > 0
+    assert {k: v for k, v in dask_report.to_dict().items() if k not in ("outputs", "seconds")} == {
+        k: v for k, v in local_report.to_dict().items() if k not in ("outputs", "seconds")
+    }
+
+
+def test_extract_on_the_demo_corpus_matches_the_local_engine(client: Client, tmp_path: Path) -> None:
+    pipeline.extract([DEMO], tmp_path / "local" / "out.jsonl", LOCAL)
+    dask_engine.extract([DEMO], tmp_path / "dask" / "out.jsonl", LOCAL, scheduler=client)
+    assert_same_files(tmp_path / "local", tmp_path / "dask", ("out.jsonl",))
+
+
+# --- a few thousand synthetic wire copies, generated here -----------------------------------------------------------
+
+
+def _word(rng: random.Random) -> str:
+    return "".join(rng.choice("abcdefghijklmnoprstuvwy") for _ in range(rng.randint(2, 9)))
+
+
+def _story(rng: random.Random) -> list[str]:
+    return [" ".join(_word(rng) for _ in range(rng.randint(18, 40))) + "." for _ in range(rng.randint(3, 9))]
+
+
+def _copy(rng: random.Random, paragraphs: list[str]) -> str:
+    kept = paragraphs[: rng.randint(2, len(paragraphs))]  # trimmed after a few paragraphs
+    if len(kept) > 3 and rng.random() < 0.3:
+        kept.pop(rng.randrange(1, len(kept)))
+    noisy = [
+        "".join(c if rng.random() > 0.02 else rng.choice("xyz ") for c in p) if rng.random() < 0.4 else p for p in kept
+    ]
+    return "\n".join([f"{_word(rng).upper()} (Reuters) - " + noisy[0], *noisy[1:], "Read more: " + _word(rng)])
+
+
+def synthetic_corpus(folder: Path, seed: int = 7) -> list[Path]:
+    """~2,500 records in three files: stories copied 1-8 times, templated reports, repeats and broken lines."""
+    rng = random.Random(seed)
+    records: list[dict[str, Any]] = []
+    for story in range(700):
+        paragraphs = _story(rng)
+        for copy in range(rng.choice([1, 1, 2, 3, 4, 8])):
+            date = rng.choice([None, "2024-03-01", "2024-03-02", "2024-02-28T10:00"])
+            records.append({"id": f"s{story}-c{copy}", "text": _copy(rng, paragraphs), "published": date})
+    template = _story(rng)
+    for week in range(40):  # the same wording, different figures: different events
+        figures = " ".join(f"wheat {week * 7 + k} tonnes at {week + k},{k}00 dollars" for k in range(4))
+        records.append({"id": f"report-{week}", "text": "\n".join([*template[:2], figures])})
+    rng.shuffle(records)
+    records.append({"id": "s0-c0", "text": "a record reusing an id seen in an earlier file"})
+    records.append({"id": "no-text"})
+    paths = []
+    for index in range(3):
+        path = folder / f"part{index}.jsonl"
+        lines = [json.dumps(r) for r in records[index::3]]
+        lines.insert(5, "{not json")
+        lines.insert(9, "")
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def test_dedup_on_thousands_of_documents_matches_the_local_engine(client: Client, tmp_path: Path) -> None:
+    inputs = synthetic_corpus(tmp_path)
+    local = pipeline.dedup(inputs, tmp_path / "local", LOCAL)
+    stats: dict[str, Any] = {}
+    options = dask_engine.DaskOptions(partition_bytes=200_000)  # JSONL files cut into byte ranges
+    dask = dask_engine.dedup(inputs, tmp_path / "dask", LOCAL, scheduler=client, options=options, stats=stats)
+    assert local.documents > 2000 and local.duplicates > 500  # the comparison below is not a trivial one
+    assert stats["partitions"] > len(inputs) and stats["rounds"] >= 2
+    assert_same_files(tmp_path / "local", tmp_path / "dask")
+    assert (dask.kept, dask.duplicates, dask.rejected, dask.clusters) == (
+        local.kept,
+        local.duplicates,
+        local.rejected,
+        local.clusters,
+    )
+
+
+def test_dedup_of_an_empty_input_writes_empty_outputs(client: Client, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    pipeline.dedup([empty], tmp_path / "local", LOCAL)
+    report = dask_engine.dedup([empty], tmp_path / "dask", LOCAL, scheduler=client)
+    assert report.documents == 0
+    assert_same_files(tmp_path / "local", tmp_path / "dask")
+
+
+# --- pure pieces (no cluster) ---------------------------------------------------------------------------------------
+
+
+def test_byte_range_blocks_read_exactly_the_whole_file_records(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.jsonl"
+    lines = ['{"id": 1, "text": "é"}', "", "{broken", "[1, 2]", '{"id": 2}', "   ", '{"id": 3, "text": "x"}'] * 7
+    path.write_bytes(("\n".join(lines) + "\n").encode("utf-8"))
+    whole = list(iter_jsonl_records(path))
+    size = path.stat().st_size
+    for block in (1, 7, 23, 64, size - 1):
+        pieces = [Piece(str(path), start, min(start + block, size)) for start in range(0, size, block)]
+        pieces = number_blocks(pieces, [newline_count(p) for p in pieces])
+        assert [r for p in pieces for r in iter_piece_records(p)] == whole, block
+
+
+@pytest.mark.parametrize("policy", ["most_complete", "earliest", "longest_text"])
+def test_priority_key_orders_documents_as_priority_rank(policy: str) -> None:
+    rng = np.random.default_rng(3)
+    n = 400
+    content = rng.integers(0, 6, n)
+    lengths = rng.integers(0, 6, n)
+    dates = [None if rng.random() < 0.3 else f"2024-0{rng.integers(1, 4)}-0{rng.integers(1, 4)}" for _ in range(n)]
+    ids = [f"doc{i:04d}" for i in rng.permutation(n)]
+    rank = priority_rank(policy, content, lengths, dates, ids)
+    keys = [priority_key(policy, int(content[i]), int(lengths[i]), dates[i], ids[i]) for i in range(n)]
+    assert sorted(range(n), key=lambda i: keys[i]) == np.argsort(rank).tolist()
+    assert DedupConfig(representative=policy).representative == policy

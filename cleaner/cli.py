@@ -5,6 +5,7 @@ Exit codes: 0 ok, 1 findings (check), 2 usage, config or internal error.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -96,6 +97,12 @@ Engine = Annotated[
 Scheduler = Annotated[
     str | None,
     typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (default: a LocalCluster here)."),
+]
+IndexDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--index", help="Persistent event index folder: dedup against every event kept by earlier runs, then extend it."
+    ),
 ]
 UserRule = Annotated[
     list[str] | None, typer.Option("--rule", help="Extra clutter rule: a regex a whole clutter line matches.")
@@ -234,6 +241,7 @@ def run(
     rule: UserRule = None,
     config_file: ConfigFile = None,
     dry_run: DryRun = False,
+    index: IndexDir = None,
     engine: Engine = "local",
     scheduler: Scheduler = None,
     summary_format: SummaryFormat = "text",
@@ -251,7 +259,8 @@ def run(
         if dry_run:
             _dry_run(inputs, config)
             return
-        _job(pipeline.run, inputs, output, config, quiet, summary_format, engine=engine, scheduler=scheduler)
+        run_job = functools.partial(pipeline.run, index=index)
+        _job(run_job, inputs, output, config, quiet, summary_format, engine=engine, scheduler=scheduler)
 
 
 @app.command()
@@ -295,6 +304,7 @@ def dedup(
     id_key: Annotated[str | None, typer.Option("--id-key", help="The field holding a record id.")] = None,
     output_format: OutputFormat = None,
     config_file: ConfigFile = None,
+    index: IndexDir = None,
     engine: Engine = "local",
     scheduler: Scheduler = None,
     summary_format: SummaryFormat = "text",
@@ -307,7 +317,28 @@ def dedup(
     with _errors_to_exit_codes(verbose):
         config = _base_config(config_file)
         config = with_overrides(config, "run", text_key=text_key, id_key=id_key, output_format=output_format)
-        _job(pipeline.dedup, inputs, output, config, quiet, summary_format, engine=engine, scheduler=scheduler)
+        dedup_job = functools.partial(pipeline.dedup, index=index)
+        _job(dedup_job, inputs, output, config, quiet, summary_format, engine=engine, scheduler=scheduler)
+
+
+@app.command()
+def explain(
+    output: Annotated[Path, typer.Argument(help="A run's output folder (holds its manifest and documents files).")],
+    document: Annotated[str, typer.Argument(help="Document id, or its source path as the manifest lists it.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the explanation as JSON.")] = False,
+    config_file: ConfigFile = None,
+    verbose: Verbose = 0,
+) -> None:
+    """Say why a document was kept, merged or rejected, and list every clutter span removed from it."""
+    _setup_logging(verbose)
+    with _errors_to_exit_codes(verbose):
+        from cleaner.explain import explain_document, render_text
+
+        explanation = explain_document(output, document, _base_config(config_file).dedup)
+        if as_json:
+            typer.echo(json.dumps(explanation.to_dict(), ensure_ascii=False, indent=1))
+        else:
+            typer.echo(render_text(explanation))
 
 
 register_check(app)

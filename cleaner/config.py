@@ -32,6 +32,7 @@ class RunConfig:
 
     jobs: int = 0  # 0: all cores
     timeout_seconds: float = 60.0  # per document
+    max_memory_mb: int = 0  # address-space cap per worker process (RLIMIT_AS); 0: no cap
     max_tasks_per_worker: int = 500  # recycle workers: trafilatura can leak over thousands of pages
     output_format: str = "jsonl"  # "jsonl" | "jsonl.gz" | "parquet"
     html_key: str = "html"

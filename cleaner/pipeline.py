@@ -53,7 +53,11 @@ def read_options_for(config: Config) -> ReadOptions:
 
 
 def limits_for(config: Config) -> Limits:
-    return Limits(timeout_seconds=config.run.timeout_seconds, batch_size=config.run.max_tasks_per_worker)
+    return Limits(
+        timeout_seconds=config.run.timeout_seconds,
+        memory_bytes=config.run.max_memory_mb << 20,
+        batch_size=config.run.max_tasks_per_worker,
+    )
 
 
 def process_document(doc: RawDocument, config: Config) -> Outcome:
@@ -66,6 +70,11 @@ def process_document(doc: RawDocument, config: Config) -> Outcome:
         return Outcome(doc.id, doc.source, article=extract_article(doc, config.extract, config.clutter))
     except ExtractionError as exc:
         return Outcome(doc.id, doc.source, reason=str(exc))
+    except (MemoryError, RecursionError):
+        raise  # the worker pool names these: "memory limit", "too deeply nested"
+    except Exception as exc:  # a parser bug on one odd page must cost that page only, never the run
+        log.warning("%s: extraction failed: %s: %s", doc.source, type(exc).__name__, exc)
+        return Outcome(doc.id, doc.source, reason=f"extraction failed: {type(exc).__name__}: {exc}")
 
 
 def as_outcome(result: Outcome | Failure[RawDocument]) -> Outcome:
@@ -202,6 +211,10 @@ def write_run_outputs(out_dir: Path, outcomes: Sequence[Outcome], clusters: Sequ
     entries = manifest_entries(outcomes, clusters)
     report = summarize(entries, clusters, sum(len(a.removed) for a in articles))
     files = {name: out_dir / f"{name}.{fmt}" for name in ("articles", "clusters", "documents", "manifest")}
+    # a previous run's outputs go first, manifest first: a run killed half-way then leaves no manifest (clearly
+    # unfinished) instead of this run's articles beside the previous run's manifest
+    for name in ("manifest", "documents", "clusters", "articles"):
+        files[name].unlink(missing_ok=True)
     write_records(files["articles"], (article_record(by_id[c.kept], c, by_id) for c in clusters), fmt)
     write_records(files["clusters"], (cluster_record(c) for c in clusters), fmt)
     # the audit trail behind `explain` and the report: every document's text, metadata and removed spans
@@ -225,6 +238,18 @@ def _dask_engine(engine: str) -> Any:
     return dask_engine
 
 
+def _refuse_index_on_dask(index: PathLike | None) -> None:
+    if index is not None:
+        raise ConfigError("--index works with the local engine only for now; drop --engine dask or --index")
+
+
+def _with_report(report: RunReport, out_dir: PathLike) -> RunReport:
+    from cleaner.report import write_report
+
+    report.outputs["report"] = str(write_report(Path(out_dir)))
+    return report
+
+
 def run(
     paths: Iterable[PathLike],
     out_dir: PathLike,
@@ -233,21 +258,37 @@ def run(
     *,
     engine: str = "local",
     scheduler: str | None = None,
+    index: PathLike | None = None,
 ) -> RunReport:
     """The whole job on scraped HTML: one record per news event with its sources, plus a manifest.
 
     `engine="dask"` runs the same decisions on a Dask cluster (`scheduler` address, or a LocalCluster).
+    `index` is a persistent event index folder: dedup against the events kept by earlier runs, then extend it.
 
     >>> report = run(["fixtures/demo"], tmp_path / "out")  # doctest: +SKIP
     """
     if (distributed := _dask_engine(engine)) is not None:
-        return distributed.run(paths, out_dir, config, progress, scheduler=scheduler)
+        _refuse_index_on_dask(index)
+        return _with_report(distributed.run(paths, out_dir, config, progress, scheduler=scheduler), out_dir)
     config = config or Config()
     started = time.perf_counter()
     outcomes = extract_outcomes(paths, config, progress)
-    clusters = cluster_articles([o.article for o in outcomes if o.article is not None], config)
-    report = write_run_outputs(Path(out_dir), outcomes, clusters, config.run.output_format)
+    report = cluster_and_write(Path(out_dir), outcomes, config, index)
     report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def cluster_and_write(out_dir: Path, outcomes: list[Outcome], config: Config, index: PathLike | None) -> RunReport:
+    """Cluster and write the outputs plus report.html; with `index`, against (and into) a persistent event index."""
+    if index is not None:
+        from cleaner.index import write_run_with_index
+
+        return write_run_with_index(out_dir, outcomes, index, config)
+    from cleaner.report import write_report
+
+    clusters = cluster_articles([o.article for o in outcomes if o.article is not None], config)
+    report = write_run_outputs(out_dir, outcomes, clusters, config.run.output_format)
+    report.outputs["report"] = str(write_report(out_dir))
     return report
 
 
@@ -357,10 +398,12 @@ def dedup(
     *,
     engine: str = "local",
     scheduler: str | None = None,
+    index: PathLike | None = None,
 ) -> RunReport:
     """Cluster JSONL records that already hold text; same output files as `run`."""
     if (distributed := _dask_engine(engine)) is not None:
-        return distributed.dedup(paths, out_dir, config, progress, scheduler=scheduler)
+        _refuse_index_on_dask(index)
+        return _with_report(distributed.dedup(paths, out_dir, config, progress, scheduler=scheduler), out_dir)
     config = config or Config()
     started = time.perf_counter()
     outcomes = list(iter_text_records(paths, config))
@@ -368,7 +411,6 @@ def dedup(
     if progress is not None:
         progress("read", len(outcomes))
     outcomes.sort(key=lambda o: (o.id, o.source))
-    clusters = cluster_articles([o.article for o in outcomes if o.article is not None], config)
-    report = write_run_outputs(Path(out_dir), outcomes, clusters, config.run.output_format)
+    report = cluster_and_write(Path(out_dir), outcomes, config, index)
     report.seconds = round(time.perf_counter() - started, 3)
     return report

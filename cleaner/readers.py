@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import os
+import stat
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -112,6 +113,12 @@ def read_bytes_capped(path: Path, max_bytes: int) -> bytes:
     if path.is_dir():
         raise ValueError("unreadable: is a directory")
     try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise ValueError(f"unreadable: {exc.strerror or exc}") from exc
+    if not stat.S_ISREG(mode):  # open() on a FIFO blocks until a writer appears: a named pipe would hang the run
+        raise ValueError("unreadable: not a regular file (a pipe, socket or device)")
+    try:
         with open(path, "rb") as handle:
             raw = handle.read(max_bytes + 1)
     except PermissionError as exc:
@@ -130,16 +137,23 @@ def _gunzip_capped(raw: bytes, path: Path, max_bytes: int) -> bytes:
         raise ValueError(f"too large: compressed file over {max_bytes} bytes")
     if raw[:2] != b"\x1f\x8b":
         raise ValueError("corrupt gzip: not a gzip stream")
-    decompressor = zlib.decompressobj(wbits=31)
-    try:
-        data = decompressor.decompress(raw, max_bytes + 1)
-    except zlib.error as exc:
-        raise ValueError(f"corrupt gzip: {exc}") from exc
-    if len(data) > max_bytes:
-        raise ValueError(f"too large: decompresses to more than {max_bytes} bytes (gzip bomb?)")
-    if not decompressor.eof:
-        raise ValueError("truncated gzip: the stream ends early")
-    return data
+    parts: list[bytes] = []
+    size = 0
+    while True:  # a gzip file may hold several members (`cat a.gz b.gz`): gunzip reads them all
+        decompressor = zlib.decompressobj(wbits=31)
+        try:
+            part = decompressor.decompress(raw, max_bytes + 1 - size)
+        except zlib.error as exc:
+            raise ValueError(f"corrupt gzip: {exc}") from exc
+        size += len(part)
+        parts.append(part)
+        if size > max_bytes:
+            raise ValueError(f"too large: decompresses to more than {max_bytes} bytes (gzip bomb?)")
+        if not decompressor.eof:
+            raise ValueError("truncated gzip: the stream ends early")
+        raw = decompressor.unused_data
+        if not raw.startswith(b"\x1f\x8b"):  # junk after the last member is ignored, as gunzip does
+            return b"".join(parts)
 
 
 def read_html_file(path: Path, options: ReadOptions) -> RawDocument:
@@ -151,20 +165,34 @@ def read_html_file(path: Path, options: ReadOptions) -> RawDocument:
     return RawDocument(id=document_id(source), source=source, content=content)
 
 
-def _open_text_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+def _open_text_lines(path: Path, max_line_bytes: int) -> Iterator[tuple[int, bytes | None]]:
+    """Numbered lines; None for a line over the cap, whose bytes are skipped, never held in memory."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     with opener(path, "rb") as handle:
-        yield from enumerate(handle, start=1)
+        number = 0
+        while line := handle.readline(max_line_bytes + 1):
+            number += 1
+            if len(line) > max_line_bytes and not line.endswith(b"\n"):
+                while (rest := handle.readline(1 << 20)) and not rest.endswith(b"\n"):
+                    pass  # skip the rest of the long line in bounded chunks
+                yield number, None
+                continue
+            yield number, line
 
 
-def iter_jsonl_records(path: Path) -> Iterator[tuple[str, dict[str, Any] | None, str | None]]:
+def iter_jsonl_records(
+    path: Path, max_line_bytes: int = 64_000_000
+) -> Iterator[tuple[str, dict[str, Any] | None, str | None]]:
     """Yield (source, record, error) per non-blank line; a broken line or a broken stream becomes an error."""
     line_number = 0
     try:
-        for line_number, line in _open_text_lines(path):
+        for line_number, line in _open_text_lines(path, max_line_bytes):
+            source = f"{path}#{line_number}"
+            if line is None:
+                yield source, None, f"too large: a line over {max_line_bytes} bytes"
+                continue
             if not line.strip():
                 continue
-            source = f"{path}#{line_number}"
             try:
                 record = json.loads(line)
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -180,7 +208,8 @@ def iter_jsonl_records(path: Path) -> Iterator[tuple[str, dict[str, Any] | None,
 
 
 def _iter_jsonl_html(path: Path, options: ReadOptions) -> Iterator[RawDocument]:
-    for source, record, error in iter_jsonl_records(path):
+    # the line holds the HTML JSON-escaped: allow some room over the HTML cap itself
+    for source, record, error in iter_jsonl_records(path, 2 * options.max_bytes + 1024):
         if record is None:
             yield _error_document(source, error or "invalid json")
             continue

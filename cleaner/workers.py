@@ -27,8 +27,12 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 
-class DocumentTimeout(Exception):
-    """Raised inside a worker when one document exceeds its time limit."""
+class DocumentTimeout(BaseException):
+    """Raised inside a worker when one document exceeds its time limit.
+
+    A BaseException, like KeyboardInterrupt: trafilatura wraps readability, justext and its recall retry in
+    `except Exception`, which would swallow an Exception raised by the alarm and let the page run on unlimited.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +40,7 @@ class Limits:
     timeout_seconds: float = 60.0  # per document; 0 disables
     memory_bytes: int = 0  # address-space cap per worker process; 0 disables
     batch_size: int = 500  # documents per pool lifetime: workers are recycled between batches
+    in_process: bool = False  # jobs=1 in this process (for debuggers): no crash isolation, no memory cap
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,13 +93,13 @@ def map_documents(
 ) -> Iterator[Result | Failure[Item]]:
     """Apply `func` to every item, yielding results (or Failures) in input order."""
     limits = limits or Limits()
-    if jobs <= 1:
+    if jobs <= 1 and limits.in_process:
         for item in items:
             yield _guarded(func, item, limits)
         return
     iterator = iter(items)
     while batch := list(islice(iterator, limits.batch_size)):
-        yield from _run_batch(func, batch, jobs, limits)
+        yield from _run_batch(func, batch, max(jobs, 1), limits)
 
 
 def _batch_deadline(count: int, jobs: int, limits: Limits) -> float | None:

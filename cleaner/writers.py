@@ -6,6 +6,7 @@ import contextlib
 import gzip
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -16,9 +17,19 @@ from cleaner.errors import ConfigError
 FORMATS = ("jsonl", "jsonl.gz", "parquet")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def dumps(record: dict[str, Any]) -> str:
-    """One JSON line; non-ASCII kept readable, key order as built (deterministic)."""
-    return json.dumps(record, ensure_ascii=False, separators=(", ", ": "))
+    """One JSON line; non-ASCII kept readable, key order as built (deterministic).
+
+    Lone surrogates (a file name that is not UTF-8, a "\\ud800" in a JSON input) cannot be written as UTF-8: they
+    are written as JSON escapes, which read back to the same string.
+    """
+    line = json.dumps(record, ensure_ascii=False, separators=(", ", ": "))
+    if _SURROGATE.search(line):
+        line = _SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", line)
+    return line
 
 
 def format_for(path: Path, requested: str | None = None) -> str:
@@ -45,6 +56,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(handle)
+    os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600 files; outputs get the usual mode
     try:
         yield Path(temporary)
         os.replace(temporary, path)
@@ -52,6 +64,12 @@ def atomic_path(path: Path) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def _open_jsonl(path: Path, fmt: str) -> IO[str]:

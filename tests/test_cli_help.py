@@ -14,7 +14,7 @@ COMMANDS = sorted(COMMAND.commands)  # type: ignore[attr-defined]
 
 
 def test_expected_commands_exist() -> None:
-    assert {"run", "extract", "dedup", "check"} <= set(COMMANDS)
+    assert {"run", "extract", "dedup", "check", "explain"} <= set(COMMANDS)
 
 
 @pytest.mark.parametrize("name", COMMANDS)

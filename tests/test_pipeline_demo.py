@@ -98,7 +98,7 @@ def test_cli_prints_the_summary_and_writes_three_files(tmp_path: Path, monkeypat
     result = CliRunner().invoke(app, ["run", "fixtures/demo", "-o", str(tmp_path), "--jobs", "1"])
     assert result.exit_code == 0, result.output
     assert "documents read" in result.output and "rejected" in result.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(OUTPUT_FILES)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*OUTPUT_FILES, "report.html"])
 
 
 def test_cli_json_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

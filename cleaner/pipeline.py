@@ -87,7 +87,10 @@ def iter_outcomes(
     paths: Iterable[PathLike], config: Config | None = None, progress: ProgressHook | None = None
 ) -> Iterator[Outcome]:
     """Stream one Outcome per input document, in input order, extracting on `config.run.jobs` workers."""
+    from cleaner.clutter import check_config
+
     config = config or Config()
+    check_config(config.clutter)  # a misspelt rule id or a bad regex fails here, before any worker starts
     documents = iter_documents(paths, read_options_for(config))
     work = functools.partial(process_document, config=config)
     for result in map_documents(work, documents, config.run.worker_count(), limits_for(config)):

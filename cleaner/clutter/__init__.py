@@ -1,0 +1,249 @@
+"""Inline clutter: detect spans (lines) with a rule id, then remove them in a separate, recorded step.
+
+Three kinds of evidence: text rules (rules.py), structure from the page's HTML (structure.py) and lines a site repeats
+across its pages (templates.py, a corpus pass after extraction). Detection never edits text; `apply_spans` does, and
+every removed line becomes a `Removal(text, rule, reason)` so it can be audited and overridden.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from cleaner.clutter.config import RULE_FAMILIES, ClutterConfig
+from cleaner.clutter.rules import RULES, RuleSet, TextRule, compile_user_patterns, match_line, rule_set
+from cleaner.clutter.structure import NO_EVIDENCE, LineEvidence, PageStructure
+from cleaner.clutter.templates import TEMPLATE_RULE, strip_site_templates
+from cleaner.clutter.textnorm import fold
+from cleaner.errors import ConfigError
+from cleaner.models import Removal
+
+__all__ = [
+    "RULE_IDS",
+    "ClutterConfig",
+    "PageStructure",
+    "Span",
+    "apply_spans",
+    "check_config",
+    "detect_lines",
+    "find_clutter_lines",
+    "strip_site_templates",
+    "word_units",
+]
+
+
+# Structural rules (HTML evidence) and the corpus rule; with the text rules, every id `disabled_rules` accepts.
+STRUCTURE_RULE_IDS = (
+    "structure.headline",
+    "structure.link_only",
+    "structure.tail_outside_body",
+    "structure.edge_container",
+    "structure.promo_container",
+)
+RULE_IDS: tuple[str, ...] = (*dict.fromkeys(rule.id for rule in RULES), *STRUCTURE_RULE_IDS, TEMPLATE_RULE)
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """One line of extracted text found to be clutter: its index, the rule that fired and the evidence."""
+
+    line: int
+    rule: str
+    reason: str
+
+
+def detect_lines(lines: Sequence[str], config: ClutterConfig, structure: PageStructure | None = None) -> list[Span]:
+    """Spans for the clutter lines among `lines` (the paragraphs of one article), in line order.
+
+    Without `structure` only text rules run (plain text); with it, the page's markup adds evidence.
+    """
+    if not config.enabled or not lines:
+        return []
+    rules = _active_rules(config)
+    sizes = [word_units(line) for line in lines]
+    evidence = [NO_EVIDENCE] * len(lines)
+    use_structure = structure is not None and "structure" in config.families
+    if use_structure:
+        structure.locate_body(lines)
+        # long lines are never removed on structural evidence and count as prose: skip their lookups
+        evidence = [
+            structure.evidence(line) if size <= CONTAINER_MAX_WORDS else NO_EVIDENCE
+            for line, size in zip(lines, sizes, strict=True)
+        ]
+    page = _Page(lines, sizes, evidence)
+    spans: list[Span] = []
+    for index, line in enumerate(lines):
+        size = sizes[index]
+        rule = None
+        if rules is not None and size <= rules.max_words:  # fold only lines some rule could match
+            rule = match_line(line, fold(line), size, rules, page.at_edge(index))
+        if rule is not None:
+            spans.append(Span(index, rule.id, rule.reason))
+        elif use_structure:
+            span = _structural_span(index, page, structure, config.disabled_rules)
+            if span is not None:
+                spans.append(span)
+    return spans
+
+
+def apply_spans(lines: Sequence[str], spans: Sequence[Span], config: ClutterConfig) -> tuple[str, list[Removal]]:
+    """The article text without the spans' lines ("\\n"-joined), and one Removal per span, in line order.
+
+    With `config.mark_only` the text keeps every line and the removals only mark them.
+    """
+    removals = [Removal(lines[span.line], span.rule, span.reason) for span in spans]
+    if config.mark_only:
+        return "\n".join(lines), removals
+    drop = {span.line for span in spans}
+    return "\n".join(line for index, line in enumerate(lines) if index not in drop), removals
+
+
+def find_clutter_lines(text: str, config: ClutterConfig | None = None) -> list[Removal]:
+    """Text-only detection on plain text (no HTML): the residual-clutter check for datasets."""
+    config = config or ClutterConfig()
+    lines = [line.strip() for line in text.split("\n")]
+    kept = [line for line in lines if line]
+    return [Removal(kept[span.line], span.rule, span.reason) for span in detect_lines(kept, config)]
+
+
+@lru_cache(maxsize=64)
+def _active_rules(config: ClutterConfig) -> RuleSet | None:
+    """The rule set a config runs (cached: configs are frozen, and this runs once per article)."""
+    check_config(config)
+    rules: list[TextRule] = []
+    if "text" in config.families:
+        rules.extend(rule for rule in RULES if rule.id not in config.disabled_rules)
+    if config.extra_patterns:
+        user = compile_user_patterns(tuple(config.extra_patterns))
+        rules.extend(rule for rule in user if rule.id not in config.disabled_rules)
+    return rule_set(tuple(rules)) if rules else None
+
+
+def check_config(config: ClutterConfig) -> None:
+    """Raise ConfigError for unknown families or rule ids, or an invalid user regex (call it before a run)."""
+    _check_names(config.families, config.disabled_rules, len(config.extra_patterns))
+    if config.extra_patterns:
+        compile_user_patterns(tuple(config.extra_patterns))
+    if config.template_min_pages < 2 or not 0.0 < config.template_min_share <= 1.0:
+        raise ConfigError(
+            "clutter.template_min_pages must be >= 2 and clutter.template_min_share in (0, 1], got "
+            f"{config.template_min_pages} and {config.template_min_share}"
+        )
+
+
+@lru_cache(maxsize=64)
+def _check_names(families: frozenset[str], disabled: frozenset[str], user_rules: int) -> None:
+    """A misspelt family or rule id would silently do nothing: refuse it and list the valid names."""
+    unknown_families = families - set(RULE_FAMILIES)
+    if unknown_families:
+        raise ConfigError(f"clutter.families: unknown {sorted(unknown_families)}; known: {', '.join(RULE_FAMILIES)}")
+    known = {*RULE_IDS, *(f"user.{n}" for n in range(1, user_rules + 1))}
+    unknown_rules = disabled - known
+    if unknown_rules:
+        raise ConfigError(f"clutter.disabled_rules: unknown {sorted(unknown_rules)}; known: {', '.join(sorted(known))}")
+
+
+# Calibration (on the dev halves of the benchmarks, by kind of line, never by page):
+REAL_PARAGRAPH_WORDS = 20  # a line this long and not mostly link text is article prose...
+SENTENCE_WORDS = 10  # ...and so is a shorter one that ends like a sentence (tabloids write one-sentence paragraphs)
+_SENTENCE_END = frozenset('.!?"”’»)…')
+TEASER_MAX_WORDS = 30  # a teaser headline is short
+TEASER_MIN_WORDS = 3
+CONTAINER_MAX_WORDS = 40
+TAIL_MAX_WORDS = 12
+WEAK_MAX_WORDS = 8
+
+
+def _prose(line: str, size: int) -> bool:
+    return size >= REAL_PARAGRAPH_WORDS or (size >= SENTENCE_WORDS and line.rstrip()[-1:] in _SENTENCE_END)
+
+
+def word_units(line: str) -> int:
+    """Words, with unspaced scripts (CJK, Thai) counted as one word per ten characters."""
+    return max(len(line.split()), len(line) // 10)
+
+
+class _Page:
+    """Per-article context: which lines are real paragraphs, where the body starts and ends."""
+
+    __slots__ = ("evidence", "first", "last", "lines", "real", "sizes")
+
+    def __init__(self, lines: Sequence[str], sizes: list[int], evidence: list[LineEvidence]) -> None:
+        self.lines = lines
+        self.sizes = sizes
+        self.evidence = evidence
+        self.real = [
+            _prose(line, size) and not ev.link_only and ev.link_share < 0.5
+            for line, size, ev in zip(lines, sizes, evidence, strict=True)
+        ]
+        real_indices = [index for index, real in enumerate(self.real) if real]
+        self.first = real_indices[0] if real_indices else len(lines)
+        self.last = real_indices[-1] if real_indices else -1
+
+    def at_edge(self, index: int) -> bool:
+        """In the lead or the tail: up to the first real paragraph or from the last one on (a long author blurb is
+        itself the first or the last paragraph)."""
+        return index <= self.first or index >= self.last
+
+    def in_tail(self, index: int) -> bool:
+        """After the last real paragraph (a text without one has no tail)."""
+        return index > self.last >= 0
+
+    def teaser_like(self, index: int) -> bool:
+        if not 0 <= index < len(self.lines):
+            return False
+        ev = self.evidence[index]
+        return ev.teaser_link and ev.link_only
+
+    def in_run(self, index: int) -> bool:
+        return self.teaser_like(index - 1) or self.teaser_like(index + 1)
+
+    def followed_by_prose(self, index: int) -> bool:
+        return index + 1 < len(self.lines) and self.real[index + 1]
+
+
+def _placed_like_teaser(index: int, page: _Page, line: str, ev: LineEvidence) -> bool:
+    """Where a whole-line link to another article of the site is a teaser rather than a linked heading or a list
+    of the article's own references: shouted in capitals, inside a promo container, or outside a list in a run of
+    such lines (not introducing a paragraph) or after the last paragraph."""
+    if line.isupper() or ev.containers:
+        return True
+    if ev.in_list:
+        return False
+    return (page.in_run(index) and not page.followed_by_prose(index)) or page.in_tail(index)
+
+
+def _structural_span(index: int, page: _Page, structure: PageStructure, disabled: frozenset[str]) -> Span | None:
+    line, size, ev = page.lines[index], page.sizes[index], page.evidence[index]
+    if index < 3 and "structure.headline" not in disabled and structure.is_headline(line):
+        return Span(index, "structure.headline", "repeats the article's headline (kept in the title field)")
+    if not ev.matched:
+        return None
+    if (
+        ev.link_only
+        and ev.teaser_link
+        and TEASER_MIN_WORDS <= size <= TEASER_MAX_WORDS
+        and "structure.link_only" not in disabled
+        and _placed_like_teaser(index, page, line, ev)
+    ):
+        return Span(index, "structure.link_only", f"teaser headline: the whole line links to {ev.href}")
+    if (
+        ev.outside_body
+        and page.in_tail(index)
+        and size <= TAIL_MAX_WORDS
+        and "structure.tail_outside_body" not in disabled
+    ):
+        return Span(
+            index, "structure.tail_outside_body", "short line after the article's last paragraph, outside its body"
+        )
+    if (
+        ev.weak_container
+        and page.at_edge(index)
+        and size <= WEAK_MAX_WORDS
+        and "structure.edge_container" not in disabled
+    ):
+        return Span(index, "structure.edge_container", f"short line in the lead or tail inside {ev.weak_container}")
+    if ev.containers and size <= CONTAINER_MAX_WORDS and "structure.promo_container" not in disabled:
+        return Span(index, "structure.promo_container", f"sat in a promo container ({ev.containers[0]})")
+    return None

@@ -12,8 +12,9 @@ class ClutterConfig:
     """How inline clutter is found and what is done with it.
 
     families: which kinds of evidence run ("text" rules, HTML "structure", per-site "template" lines).
-    disabled_rules: rule ids to skip, e.g. {"text.follow_us"}.
-    extra_patterns: user regexes; a line matching one (case-insensitive, whole line from its start) is clutter.
+    disabled_rules: rule ids to skip, e.g. {"text.follow_us"}; `cleaner.clutter.RULE_IDS` lists them all, user
+        rules are "user.1", "user.2", ... in `extra_patterns` order. Unknown ids are a ConfigError.
+    extra_patterns: user regexes; a line matching one (case-insensitive, from the line's start) is clutter.
     mark_only: detect and record, but leave the text untouched.
     """
 

@@ -1,0 +1,438 @@
+"""Structural evidence from the original HTML tree for lines of extracted text.
+
+Extracted lines are matched back to the page by their whitespace-free text: small block elements (p, li, h*, ...)
+and link texts are indexed once per page, reading at most a few hundred characters per element (no quadratic
+text_content() on nested layout tables). Ancestors are read only for the few lines that are looked up.
+
+What counts as evidence (calibrated on kinds of clutter, not on pages):
+- the line is the whole text of a link, or starts with one (a teaser headline, a teaser with its blurb), and the
+  link goes to another article of the same site (related-content widgets link inward; sources and shops a writer
+  cites link outward) or to a fragment of this page (a table of contents);
+- the line sat in a promo container: class/id/aria tokens such as related, recommended, newsletter, promo,
+  outbrain, subscribe, share. Containers are only read between the line's element and the article body root (the
+  deepest element holding most of the matched lines), so the body's own wrapper classes never count, and a
+  container holding more than a few thousand characters is never a promo box;
+- the line repeats the page's headline at the top of the body (the headline lives in the title field).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from lxml import etree
+from lxml.html import HtmlElement
+
+# Table cells are not indexed: trafilatura renders a table row as one "| a | b |" line, never a cell's text alone.
+BLOCK_TAGS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "figcaption", "blockquote")
+MAX_INDEXED_CHARS = 600  # promo lines are short; longer blocks are never looked up
+MIN_LINK_CHARS = 8  # shorter link texts ("Home", "Share") would collide with headings
+PROMO_CONTAINER_MAX_CHARS = 4000  # a related box is small; the article body is not
+MAX_ANCESTORS = 12
+BODY_SHARE = 0.6  # the body root holds at least this share of the matched lines
+
+# Class/id/aria tokens (after splitting on punctuation and camelCase) naming promo, recirculation, newsletter, ad and
+# social containers, from common CMS and widget conventions (WordPress related-posts plugins, Outbrain/Taboola,
+# "inline-related", "recirc", "newsletter-signup", "social-share"). Layout words that also wrap real content
+# (sidebar, widget, nav, aside, figure, rail, breadcrumb) are deliberately absent: on the benchmarks' dev halves
+# they wrapped more content than clutter (Elementor's "elementor-widget" wraps whole articles; WordPress wraps
+# tables in <figure>).
+PROMO_TOKENS = frozenset(
+    {
+        "related",
+        "recommended",
+        "recommendation",
+        "recommendations",
+        "recirc",
+        "recirculation",
+        "promo",
+        "promos",
+        "promotion",
+        "newsletter",
+        "newsletters",
+        "signup",
+        "subscribe",
+        "subscription",
+        "teaser",
+        "teasers",
+        "readmore",
+        "alsoread",
+        "morestories",
+        "outbrain",
+        "taboola",
+        "trending",
+        "mostread",
+        "mostpopular",
+        "mostviewed",
+        "sharing",
+        "sharebar",
+        "advert",
+        "advertisement",
+        "adslot",
+        "adunit",
+        "dfp",
+        "sponsored",
+        "upsell",
+        "nativo",
+        "zergnet",
+        "revcontent",
+        "cta",
+    }
+)
+# Compound class names ("relatedArticleList", "newsletterSignup" once lower-cased) start with one of these.
+PROMO_PREFIXES = (
+    "related",
+    "recommend",
+    "recirc",
+    "newsletter",
+    "promo",
+    "teaser",
+    "outbrain",
+    "taboola",
+    "mostread",
+    "mostpopular",
+    "readmore",
+    "alsoread",
+    "morestories",
+    "subscribe",
+    "signup",
+    "advert",
+    "sponsored",
+)
+# Weaker evidence: layout and UI containers that hold clutter more often than not, but also, on some sites, the
+# article's own first or last lines. Used only for short lines in the lead or the tail.
+WEAK_TAGS = frozenset({"aside", "nav", "footer", "form", "button", "label"})
+WEAK_TOKENS = frozenset(
+    {
+        "sidebar",
+        "widget",
+        "nav",
+        "navigation",
+        "menu",
+        "rail",
+        "breadcrumb",
+        "breadcrumbs",
+        "footer",
+        "social",
+        "share",
+        "follow",
+        "toolbar",
+        "byline",
+        "author",
+        "bio",
+        "disclaimer",
+        "disclosure",
+        "tags",
+        "tag",
+        "meta",
+        "comments",
+        "comment",
+        "banner",
+        "popup",
+        "modal",
+        "cookie",
+        "signin",
+        "login",
+        "subscribe",
+    }
+)
+_TOKEN_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z])(?=[A-Z])")
+_WHITESPACE = re.compile(r"\s+")
+_LIST_MARKER = re.compile(r"^(?:[-•*]\s+)+")  # trafilatura prefixes list items with "- "
+_ARTICLE_PATH = re.compile(r"/[^/]*[-_][^/]*[-_][^/]*|/\d{4,}|\.html?$|/\d{2,}/")
+_NOT_WORD = re.compile(r"\W+")
+
+
+def line_key(text: str) -> str:
+    """Whitespace-free form: extracted text and the DOM differ in spacing and list markers, never in characters."""
+    if text[:1] in _MARKER_STARTS:
+        text = _LIST_MARKER.sub("", text)
+    return "".join(text.split())
+
+
+_MARKER_STARTS = frozenset("-•*")
+_LIST_TAGS = frozenset({"li", "dd"})
+_INDEXED_TAGS = ("a", *BLOCK_TAGS)
+
+
+def _loose(text: str) -> str:
+    return _NOT_WORD.sub(" ", text).strip().casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class LineEvidence:
+    """What the page's markup says about one extracted line."""
+
+    matched: bool = False  # the line was found in the tree at all
+    link_only: bool = False  # the whole line is one link's text
+    link_share: float = 0.0  # share of the line's characters inside links
+    href: str | None = None  # the whole-line link's target, else the block's first link
+    other_article: bool = False  # ... goes to another article-like page
+    same_site: bool = False  # ... on the same site (relative link or same registered host)
+    containers: tuple[str, ...] = ()  # promo container signals between the line and the body root
+    weak_container: str | None = None  # a layout/UI container (sidebar, nav, footer, author box) holds the line
+    in_list: bool = False  # the line is a list item (<li>, <dd>)
+    outside_body: bool = False  # the line's element is not inside the located body root
+
+    @property
+    def teaser_link(self) -> bool:
+        """The (leading) link goes to another article of this site: what related-content widgets do."""
+        return self.same_site and self.other_article
+
+
+NO_EVIDENCE = LineEvidence()
+
+
+class PageStructure:
+    """Index of one page's short blocks and link texts, answering `evidence(line)`."""
+
+    __slots__ = (
+        "_anchors",
+        "_blocks",
+        "_body_root",
+        "_body_root_chain",
+        "_host",
+        "_page_path",
+        "_signals",
+        "_titles",
+    )
+
+    def __init__(
+        self,
+        anchors: dict[str, HtmlElement],
+        blocks: dict[str, HtmlElement],
+        url: str | None,
+        titles: Sequence[str] = (),
+    ) -> None:
+        self._anchors = anchors
+        self._blocks = blocks
+        self._page_path = _path(url)
+        self._host = _host(url)
+        self._titles = tuple(" ".join(title.split()).casefold() for title in titles if title and title.strip())
+        self._body_root: HtmlElement | None = None
+        self._body_root_chain: frozenset[HtmlElement] = frozenset()
+        self._signals: dict[HtmlElement, tuple[str | None, str | None]] = {}  # lines share their ancestors
+
+    @classmethod
+    def from_tree(cls, tree: HtmlElement, url: str | None = None, title: str | None = None) -> PageStructure:
+        """One pass over links and small blocks (their text is serialised in C: even nested menus and layout
+        tables cost less than a Python walk); the first element seen for a key wins."""
+        anchors: dict[str, HtmlElement] = {}
+        blocks: dict[str, HtmlElement] = {}
+        headings: list[str] = []
+        for element in tree.iter(_INDEXED_TAGS):
+            tag = element.tag
+            if tag == "a" and element.get("href") is None:
+                continue
+            key = "".join(_text(element).split())
+            if not key or len(key) >= MAX_INDEXED_CHARS:
+                continue
+            if tag == "a":
+                if len(key) >= MIN_LINK_CHARS:
+                    anchors.setdefault(key, element)
+                continue
+            blocks.setdefault(key, element)
+            if tag == "h1" and len(headings) < 3:
+                headings.append(_text(element))
+        return cls(anchors, blocks, url, _title_candidates(tree, title, headings))
+
+    def is_headline(self, line: str) -> bool:
+        """The line is the page's headline: equal to the title, an <h1>, og:title, or the <title> before its
+        " | Site name" suffix."""
+        text = _WHITESPACE.sub(" ", line).strip().casefold()
+        loose = _loose(text)
+        if not loose:
+            return False
+        for title in self._titles:
+            if _loose(title) == loose:
+                return True
+            if len(text) >= 10 and title.startswith(text) and title[len(text) :].lstrip()[:1] in _TITLE_SEPARATORS:
+                return True
+        return False
+
+    def locate_body(self, lines: Sequence[str]) -> None:
+        """Find the article body root: the deepest element holding most of the matched lines."""
+        counts: Counter[HtmlElement] = Counter()
+        chains: dict[HtmlElement, tuple[HtmlElement, ...]] = {}  # lines share parents: read each chain once
+        matched = 0
+        for line in lines:
+            element = self._blocks.get(line_key(line))
+            if element is None:
+                continue
+            matched += 1
+            parent = element.getparent()
+            if parent is None:
+                continue
+            chain = chains.get(parent)
+            if chain is None:
+                chain = chains[parent] = (parent, *parent.iterancestors())
+            counts.update(chain)
+        if matched < 3:
+            return
+        need = BODY_SHARE * matched
+        candidates = [element for element, count in counts.items() if count >= need]
+        if candidates:
+            # the deepest candidate: every other candidate is one of its ancestors
+            root = max(candidates, key=lambda element: sum(1 for _ in element.iterancestors()))
+            self._body_root = root
+            self._body_root_chain = frozenset([root, *root.iterancestors()])
+
+    def evidence(self, line: str, short: bool = True) -> LineEvidence:
+        """Evidence for one line; containers are only read for `short` lines, the only ones they can remove."""
+        key = line_key(line)
+        anchor = self._anchors.get(key)
+        if anchor is not None:
+            return self._evidence(anchor, anchor, len(key), len(key), link_only=True, short=short)
+        block = self._blocks.get(key)
+        if block is None:
+            return NO_EVIDENCE
+        linked, first = _links_in(block)
+        return self._evidence(first, block, linked, len(key), link_only=False, short=short)
+
+    def _evidence(
+        self,
+        anchor: HtmlElement | None,
+        element: HtmlElement,
+        linked: int,
+        key_chars: int,
+        link_only: bool,
+        short: bool,
+    ) -> LineEvidence:
+        containers, weak, in_list, outside = self._walk(element, short)
+        href = (anchor.get("href") or "") if anchor is not None else ""
+        return LineEvidence(
+            matched=True,
+            link_only=link_only,
+            link_share=min(1.0, linked / key_chars) if key_chars else 0.0,
+            href=href or None,
+            other_article=self._is_other_article(href),
+            same_site=self._same_site(href),
+            containers=containers,
+            weak_container=weak,
+            in_list=in_list,
+            outside_body=outside,
+        )
+
+    def _walk(self, element: HtmlElement, short: bool) -> tuple[tuple[str, ...], str | None, bool, bool]:
+        """One walk up from the element: promo containers and the first weak container below the body root (for
+        short lines), whether it is a list item, whether it lies outside the body root."""
+        found: list[str] = []
+        weak: str | None = None
+        in_list = False
+        chain = self._body_root_chain
+        for level, node in enumerate((element, *element.iterancestors())):
+            if node in chain:
+                return tuple(found), weak, in_list, node is not self._body_root
+            if level <= 3 and node.tag in _LIST_TAGS:
+                in_list = True
+            if not short or level >= MAX_ANCESTORS:
+                continue
+            signals = self._signals.get(node)
+            if signals is None:
+                signals = self._signals[node] = _container_signals(node)
+            promo, layout = signals
+            if promo is not None and not found and len(_text(node)) >= PROMO_CONTAINER_MAX_CHARS:
+                short = False  # too big to be a promo box: this is (part of) the article; stop reading containers
+                continue
+            if promo is not None:
+                found.append(promo)
+            if weak is None and layout is not None:
+                weak = layout
+        return tuple(found), weak, in_list, False
+
+    def _is_other_article(self, href: str) -> bool:
+        if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
+            return False
+        path = _path(href)
+        if not path or path == self._page_path:
+            return False
+        return bool(_ARTICLE_PATH.search(path))
+
+    def _same_site(self, href: str) -> bool:
+        if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
+            return False
+        host = _host(href)
+        if not host:
+            return True  # relative link
+        return bool(self._host) and _registered(host) == _registered(self._host)
+
+
+_TITLE_SEPARATORS = frozenset("|-–—:·•»")
+# <head>'s own children only: a "//meta" query walks the whole page.
+_TITLE_XPATH = etree.XPath(
+    "/html/head/meta[@property='og:title']/@content|/html/head/meta[@name='twitter:title']/@content"
+    "|/html/head/title/text()"
+)
+
+
+def _text(element: HtmlElement) -> str:
+    """The element's text without its tail: lxml's text serialiser, faster than text_content()'s XPath call."""
+    return etree.tostring(element, method="text", encoding=str, with_tail=False)
+
+
+def _title_candidates(tree: HtmlElement, title: str | None, headings: list[str]) -> list[str]:
+    candidates = [title] if title else []
+    candidates.extend(str(value) for value in _TITLE_XPATH(tree)[:4])
+    candidates.extend(headings)
+    return [candidate for candidate in candidates if candidate]
+
+
+def _links_in(block: HtmlElement) -> tuple[int, HtmlElement | None]:
+    """(characters inside the block's links, its first link with text)."""
+    linked = 0
+    first: HtmlElement | None = None
+    for anchor in block.iter("a"):
+        text = "".join(_text(anchor).split())
+        if text:
+            linked += len(text)
+            first = first if first is not None else anchor
+    return linked, first
+
+
+def _path(url: str | None) -> str:
+    if not url:
+        return ""
+    try:
+        return urlsplit(url).path.rstrip("/")
+    except ValueError:
+        return ""
+
+
+def _host(url: str | None) -> str:
+    if not url:
+        return ""
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+
+
+def _registered(host: str) -> str:
+    """Last two labels, three under a short second level (bbc.co.uk, abc.net.au): enough to compare sites."""
+    labels = host.lower().removeprefix("www.").split(".")
+    if len(labels) >= 3 and len(labels[-2]) <= 3 and len(labels[-1]) == 2:
+        return ".".join(labels[-3:])
+    return ".".join(labels[-2:])
+
+
+def _container_signals(node: HtmlElement) -> tuple[str | None, str | None]:
+    """(promo signal, layout signal) named by the node's tag, role or class/id/aria tokens."""
+    tag = node.tag if isinstance(node.tag, str) else ""
+    layout = f"<{tag}>" if tag in WEAK_TAGS else None
+    promo = None
+    for attribute in ("class", "id", "aria-label", "data-component", "data-module", "role"):
+        value = node.get(attribute)
+        if not value:
+            continue
+        for raw in _TOKEN_SPLIT.split(value):
+            token = raw.lower()
+            if not token:
+                continue
+            if promo is None and attribute != "role" and (token in PROMO_TOKENS or token.startswith(PROMO_PREFIXES)):
+                promo = f'{attribute}="{token}"'
+            if layout is None and token in WEAK_TOKENS:
+                layout = f'{attribute}="{token}"'
+    return promo, layout

@@ -1,0 +1,359 @@
+"""HTML -> Article. The only module that imports trafilatura.
+
+The page is parsed once with lxml; trafilatura gets that tree (it works on its own copy) and the same original tree
+feeds the structural clutter signals. trafilatura is never given a URL to fetch: it only receives the tree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import xxhash
+from lxml import etree
+from lxml.html import HtmlElement, HTMLParser, fromstring
+
+from cleaner.clutter import PageStructure, apply_spans, detect_lines
+from cleaner.clutter.config import ClutterConfig
+from cleaner.config import ExtractConfig
+from cleaner.encoding import decode_html, repair_mojibake
+from cleaner.errors import ExtractionError
+from cleaner.models import Article, RawDocument
+
+if TYPE_CHECKING:
+    from cleaner.config import Config
+
+# Same settings as trafilatura's own parser (so its output matches a bare run), plus the safety switches spelled out:
+# no network access for DTDs/entities, no huge_tree (libxml2's depth/size limits stay on against hostile pages).
+_PARSER = HTMLParser(
+    collect_ids=False,
+    default_doctype=False,
+    encoding="utf-8",
+    remove_comments=True,
+    remove_pis=True,
+    no_network=True,
+    huge_tree=False,
+)
+_INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_DOCTYPE = re.compile(r"<!DOCTYPE.*?>", re.IGNORECASE | re.DOTALL)
+_SELF_CLOSED_HTML = re.compile(r"(<html.*?)\s*/>", re.IGNORECASE)
+_HAS_TAG = re.compile(r"<[A-Za-z!/?]")
+_CHAR_REFERENCE = re.compile(r"&#([0-9]{1,8}|[xX][0-9a-fA-F]{1,8});?")
+# an XML document whose root is a feed or a sitemap: trafilatura would run its titles and URLs together as text
+_NOT_A_PAGE = re.compile(r"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(rss|feed|urlset|sitemapindex|rdf:RDF)\b", re.S)
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+
+
+def extract_article(
+    doc: RawDocument, extract: ExtractConfig, clutter: ClutterConfig, timings: dict[str, float] | None = None
+) -> Article:
+    """Extract one document; raise ExtractionError(reason, detail) when it cannot become an article.
+
+    `timings`, when given, accumulates seconds per stage (decode, parse, trafilatura, structure, clutter,
+    metadata).
+    """
+    clock = _Clock(timings)
+    data = _checked_bytes(doc, extract)
+    html = decode_html(data, doc.http_charset)
+    clock.lap("decode")
+    tree = parse_html(html)
+    clock.lap("parse")
+    page = _run_trafilatura(tree, doc.url, extract)
+    clock.lap("trafilatura")
+    lines = _body_lines(page.text or "")
+    if not lines:
+        raise ExtractionError("empty after extraction", "trafilatura found no article text")
+    url = doc.url or page.url or None
+    use_structure = clutter.enabled and "structure" in clutter.families
+    structure = PageStructure.from_tree(tree, url, page.title) if use_structure else None
+    clock.lap("structure")
+    spans = detect_lines(lines, clutter, structure)
+    text, removed = apply_spans(lines, spans, clutter)
+    text = repair_mojibake(text)  # double-encoded source pages; after detection, which matches lines to the DOM
+    clock.lap("clutter")
+    if len(text) < extract.min_text_chars:
+        raise ExtractionError(
+            "empty after extraction", f"{len(text)} characters of text, need {extract.min_text_chars}"
+        )
+    article = Article(
+        id=doc.id,
+        source=doc.source,
+        url=url,
+        text=text,
+        title=_clean(repair_mojibake(page.title or "")),
+        author=_clean(repair_mojibake(page.author or "")),
+        site=_site_name(page, url),
+        published=_clean(page.date),
+        language=page_language(tree, text),
+        removed=removed,
+        metadata=_extra_metadata(page, clutter),
+    )
+    clock.lap("metadata")
+    return article
+
+
+class _Clock:
+    """Adds elapsed seconds per stage into a caller's dict; free when no dict is given."""
+
+    __slots__ = ("_last", "_timings")
+
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        self._timings = timings
+        self._last = time.perf_counter() if timings is not None else 0.0
+
+    def lap(self, stage: str) -> None:
+        if self._timings is None:
+            return
+        now = time.perf_counter()
+        self._timings[stage] = self._timings.get(stage, 0.0) + now - self._last
+        self._last = now
+
+
+def clean_html(html: str | bytes, url: str | None = None, config: Config | None = None) -> Article:
+    """Library convenience: one HTML string/bytes -> Article (raises ExtractionError)."""
+    from cleaner.config import Config
+
+    config = config or Config()
+    data = html.encode("utf-8", "replace") if isinstance(html, str) else html  # lone surrogates become "?"
+    key = url if url else xxhash.xxh3_128_hexdigest(data)
+    doc_id = xxhash.xxh3_64_hexdigest(key.encode("utf-8") if isinstance(key, str) else key)
+    doc = RawDocument(id=doc_id, source=url or "<string>", content=data, url=url)
+    return extract_article(doc, config.extract, config.clutter)
+
+
+def parse_html(html: str) -> HtmlElement:
+    """Parse once with lxml; raise ExtractionError("not html") when there is no markup to parse."""
+    if not _HAS_TAG.search(html[:65_536]):
+        raise ExtractionError("not html", "no HTML tags in the first 64 KiB")
+    feed = _NOT_A_PAGE.match(html[:4096])
+    if feed:
+        raise ExtractionError("not html", f"an XML <{feed.group(1)}> document (a feed or a sitemap), not a page")
+    html = _repair(html)
+    try:
+        tree = fromstring(html, parser=_PARSER)
+    except ValueError:  # "Unicode strings with encoding declaration are not supported"
+        tree = _parse_bytes(html)
+    except etree.ParserError as exc:
+        raise ExtractionError("not html", f"lxml could not parse it ({exc})") from exc
+    if tree is None or len(tree) == 0:
+        raise ExtractionError("not html", "lxml found no elements")
+    return tree
+
+
+def _parse_bytes(html: str) -> HtmlElement | None:
+    try:
+        return fromstring(html.encode("utf-8", "surrogatepass"), parser=_PARSER)
+    except (ValueError, etree.ParserError):
+        return None
+
+
+def _xml_safe_reference(match: re.Match[str]) -> str:
+    number = match.group(1)
+    code = int(number[1:], 16) if number[0] in "xX" else int(number)
+    # libxml2 turns &#1; or &#xFFFF; into that character; trafilatura then fails to build its XML output and
+    # discards the whole page, so a reference to a character XML forbids goes the way of the raw character
+    return "" if code < 0x110000 and _INVALID_XML_CHARS.match(chr(code)) else match.group(0)
+
+
+def _repair(html: str) -> str:
+    """The repairs trafilatura applies before parsing (libxml2 stumbles on these), so both see the same tree."""
+    html = _INVALID_XML_CHARS.sub("", html)
+    html = _CHAR_REFERENCE.sub(_xml_safe_reference, html)
+    if "doctype" in html[:50].lower():
+        first, _, rest = html.partition("\n")
+        html = _DOCTYPE.sub("", first, count=1) + "\n" + rest
+    for line in html[:4096].splitlines()[:4]:
+        if "<html" in line and line.endswith("/>"):
+            html = _SELF_CLOSED_HTML.sub(r"\1>", html, count=1)
+            break
+    return html
+
+
+def _checked_bytes(doc: RawDocument, extract: ExtractConfig) -> bytes:
+    if doc.content is None:
+        raise ExtractionError(doc.error or "unreadable", f"{doc.source} could not be read")
+    if not doc.content.strip():
+        raise ExtractionError("empty file", f"{doc.source} has no content")
+    if len(doc.content) > extract.max_html_bytes:
+        raise ExtractionError("too large", f"{len(doc.content)} bytes > max_html_bytes={extract.max_html_bytes}")
+    return doc.content
+
+
+def _run_trafilatura(tree: HtmlElement, url: str | None, extract: ExtractConfig) -> Any:
+    import trafilatura  # the one import; kept lazy so `import cleaner` stays light
+
+    try:
+        page = trafilatura.bare_extraction(
+            tree,
+            url=url,
+            with_metadata=True,
+            include_comments=extract.include_comments,
+            include_tables=extract.include_tables,
+            favor_precision=extract.favor_precision,
+            favor_recall=extract.favor_recall,
+            include_links=False,  # links change trafilatura's output; link evidence comes from our own tree
+            deduplicate=False,
+        )
+    except (ValueError, TypeError, AssertionError, RecursionError) as exc:
+        raise ExtractionError("extraction failed", f"trafilatura: {type(exc).__name__}: {exc}") from exc
+    if page is None:
+        raise ExtractionError("empty after extraction", "trafilatura returned nothing")
+    return page
+
+
+def _body_lines(text: str) -> list[str]:
+    lines = (" ".join(line.split()) for line in text.split("\n"))  # collapses tabs, NBSP and other spaces
+    return [line for line in lines if line]
+
+
+def _clean(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = _SPACES.sub(" ", value).strip()
+    return value or None
+
+
+def _site_name(page: Any, url: str | None) -> str | None:
+    name = _clean(page.sitename)
+    if name:
+        return name
+    host = page.hostname
+    if url:
+        with contextlib.suppress(ValueError):  # a malformed URL in the input must not cost the article
+            host = urlsplit(url).hostname or host
+    return host.removeprefix("www.") if host else None
+
+
+def _extra_metadata(page: Any, clutter: ClutterConfig) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    for key in ("description", "categories", "tags", "image", "license", "pagetype"):
+        value = getattr(page, key, None)
+        if value:
+            extra[key] = value
+    if page.hostname:
+        extra["hostname"] = page.hostname
+    if clutter.mark_only:
+        extra["clutter_mark_only"] = True
+    return extra
+
+
+# Language: declared first (html lang, og:locale, content-language), then a cheap script/stopword guess on the text.
+_LANG_TAG = re.compile(r"^\s*([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)*\s*$")
+_ISO639_2 = {
+    "eng": "en",
+    "fra": "fr",
+    "fre": "fr",
+    "deu": "de",
+    "ger": "de",
+    "spa": "es",
+    "por": "pt",
+    "ita": "it",
+    "nld": "nl",
+    "dut": "nl",
+    "hin": "hi",
+    "urd": "ur",
+    "ara": "ar",
+    "rus": "ru",
+    "tur": "tr",
+    "jpn": "ja",
+    "zho": "zh",
+    "chi": "zh",
+    "pol": "pl",
+    "swe": "sv",
+    "ind": "id",
+    "kor": "ko",
+    "ukr": "uk",
+}
+# Only the root and <head>'s own children are searched: a "//meta" scan walks the whole page.
+_DECLARED_LANG_XPATH = etree.XPath(
+    "/html/@lang"
+    "|/html/head/meta[@property='og:locale']/@content"
+    "|/html/head/meta[translate(@http-equiv,'CONTENT-LANGUAGE','content-language')='content-language']/@content"
+    "|/html/head/meta[@name='language' or @name='Language']/@content"
+)
+_SCRIPTS = (  # (first code point, last code point, language) for scripts that mostly mean one language in news
+    (0x0900, 0x097F, "hi"),
+    (0x0980, 0x09FF, "bn"),
+    (0x0B80, 0x0BFF, "ta"),
+    (0x0E00, 0x0E7F, "th"),
+    (0x0590, 0x05FF, "he"),
+    (0x0370, 0x03FF, "el"),
+    (0x3040, 0x30FF, "ja"),
+    (0xAC00, 0xD7AF, "ko"),
+    (0x4E00, 0x9FFF, "zh"),
+)
+_STOPWORDS = {
+    "en": "the and of to in is that for was with said on",
+    "fr": "le la les des est une dans pour que qui sur pas",
+    "de": "der die das und ist nicht mit sich auf für den ein",
+    "es": "el la los las que del por una con para es se",
+    "pt": "o os as que do da em uma com para não dos",
+    "it": "il che della di una per con non sono gli del le",
+    "nl": "de het een van en is dat op zijn niet met voor",
+    "tr": "ve bir bu da de için ile olarak çok daha gibi",
+    "ru": "и в не на что с по это как из он",
+    "pl": "i w nie na że się z do jest to jak",
+    "id": "dan yang di ini itu dengan untuk dari tidak dalam",
+}
+_STOPWORD_SETS = {lang: frozenset(words.split()) for lang, words in _STOPWORDS.items()}
+_WORD = re.compile(r"\w+")
+_LETTER = re.compile(r"[^\W\d_]")
+_ARABIC = re.compile("[\u0600-\u06ff]")
+_URDU = re.compile("[ٹڈڑںھےۓ]")  # letters Urdu uses and Arabic does not
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+_UKRAINIAN = re.compile("[їєґі]")
+_KANA = re.compile("[\u3040-\u30ff]")
+_SCRIPT_PATTERNS = tuple((re.compile(f"[{chr(low)}-{chr(high)}]"), lang) for low, high, lang in _SCRIPTS)
+
+
+def page_language(tree: HtmlElement, text: str) -> str | None:
+    """ISO 639-1 code: the page's declaration when it has one, else a guess from the text."""
+    for value in _DECLARED_LANG_XPATH(tree):  # document order: the html lang attribute comes first
+        code = _iso639_1(str(value))
+        if code:
+            return code
+    return guess_language(text)
+
+
+def _iso639_1(value: str) -> str | None:
+    match = _LANG_TAG.match(value.split(",")[0])
+    if not match:
+        return None
+    code = match.group(1).lower()
+    return code if len(code) == 2 else _ISO639_2.get(code)
+
+
+def guess_language(text: str) -> str | None:
+    """Script first (cheap and decisive for non-Latin scripts), then the most frequent stopword list."""
+    sample = text[:3000]
+    script = _script_language(sample)
+    if script:
+        return script
+    words = [w.lower() for w in _WORD.findall(sample)[:400]]
+    if len(words) < 5:
+        return None
+    scores = {lang: sum(w in stop for w in words) for lang, stop in _STOPWORD_SETS.items()}
+    best = max(scores, key=lambda lang: scores[lang])
+    return best if scores[best] >= 3 else None
+
+
+def _script_language(sample: str) -> str | None:
+    """The language a non-Latin script mostly means in news; regex counts, no per-character Python loop."""
+    if sample.isascii():
+        return None
+    letters = len(_LETTER.findall(sample))
+    if not letters:
+        return None
+    if len(_ARABIC.findall(sample)) > letters / 3:
+        return "ur" if _URDU.search(sample) else "ar"
+    if len(_CYRILLIC.findall(sample)) > letters / 3:
+        return "uk" if _UKRAINIAN.search(sample) else "ru"
+    if len(_KANA.findall(sample)) > letters / 20:
+        return "ja"
+    for pattern, lang in _SCRIPT_PATTERNS:
+        if len(pattern.findall(sample)) > letters / 3:
+            return lang
+    return None

@@ -1,0 +1,314 @@
+"""Clutter detection: text rules in many languages, guards for real sentences, options, structure, site templates."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import html as lxml_html
+
+from cleaner.clutter import (
+    RULE_IDS as RULE_IDS_ALL,
+)
+from cleaner.clutter import (
+    PageStructure,
+    apply_spans,
+    check_config,
+    detect_lines,
+    find_clutter_lines,
+    strip_site_templates,
+)
+from cleaner.clutter.config import ClutterConfig
+from cleaner.clutter.rules import RULE_IDS, RULES
+from cleaner.errors import ConfigError
+from cleaner.models import Article
+
+DEFAULT = ClutterConfig()
+
+LEAD_INS = [
+    ("en", "Also Read: Malala becomes second Pakistani to be honored at Oxford"),
+    ("fr", "Lire aussi : Le gouvernement présente son budget"),
+    ("de", "Lesen Sie auch: Bundestag beschließt neues Gesetz"),
+    ("es", "Lee también: El Gobierno aprueba la reforma"),
+    ("pt", "Leia também: Governo anuncia novo pacote"),
+    ("it", "Leggi anche: Il governo approva la manovra"),
+    ("nl", "Lees ook: Kabinet presenteert nieuwe plannen"),
+    ("hi", "यह भी पढ़ें: सरकार ने नई योजना की घोषणा की"),
+    ("ur", "یہ بھی پڑھیں: حکومت نے نیا منصوبہ پیش کر دیا"),
+    ("ar", "اقرأ أيضاً: الحكومة تعلن عن خطة جديدة"),
+    ("ar", "اقرأ أيضا: الحكومة تعلن عن خطة جديدة"),
+    ("ru", "Читайте также: Правительство представило новый план"),
+    ("tr", "Ayrıca okuyun: Hükümet yeni planı açıkladı"),
+    ("en", "ALSO READ | India reduces Russian crude imports"),
+    ("en", "» Read more: The ultimate guide to saving"),
+    ("en", "SEE MORE: Stocks fall as rates rise"),
+    ("en", "Related: What a second carrier would mean"),
+    ("en", "RELATED"),
+    ("en", "Most read in world news"),
+    ("en", "More from The Guardian:"),
+]
+
+
+@pytest.mark.parametrize(("language", "line"), LEAD_INS, ids=[f"{lang}-{n}" for n, (lang, _) in enumerate(LEAD_INS)])
+def test_read_also_lead_ins_in_many_languages(language: str, line: str) -> None:
+    found = find_clutter_lines(f"A real first paragraph of the story, long enough to be prose.\n{line}")
+    assert [(r.text, r.rule) for r in found] == [(line, "text.read_also")]
+
+
+PROMPTS = [
+    ("READ MORE Trump says talks will resume next week", "text.read_also_caps"),
+    ("Sign up for our free morning newsletter", "text.newsletter"),
+    ("Get the day's top stories in your inbox — sign up for the Daily Brief.", "text.newsletter"),
+    ("Follow us on Twitter", "text.follow_us"),
+    ("Follow @HarborCityPost on X for the latest world news.", "text.follow_us"),
+    ("Story continues below advertisement", "text.ad_marker"),
+    ("ADVERTISEMENT", "text.ad_marker"),
+    ("DON'T MISS", "text.read_also"),
+    ("Share this article", "text.share_prompt"),
+    ("(Reporting by Jane Doe; Editing by John Roe)", "text.credit_line"),
+    ("If you buy something through our links, we may earn a commission.", "text.affiliate"),
+    ("Tags: politics, budget, council", "text.tags_line"),
+    ("4 min read", "text.reading_time"),
+    ("© 2026 City Gazette. All rights reserved.", "text.copyright"),
+    ("Plague warning: CDC names eight diseases [VIDEO]", "text.teaser_tag"),
+    ("Here's The Unsubscribe", "text.newsletter"),
+    ("Was this article helpful?", "text.engagement"),
+]
+
+
+@pytest.mark.parametrize(("line", "rule"), PROMPTS)
+def test_prompts_are_found(line: str, rule: str) -> None:
+    assert [(r.text, r.rule) for r in find_clutter_lines(line)] == [(line, rule)]
+
+
+SENTENCES = [
+    "Related talks with the transit authority stalled last month over how to share the costs.",
+    "Related-party transactions rose 4% in the quarter, the filing shows.",
+    "Read more carefully, the contract says the tenant pays for repairs.",
+    "Residents who want to read more about the plan can find it at city hall.",
+    "More on that later: the committee meets again in March.",
+    "Also, the council will vote on the parks plan next week.",
+    "Video: 4K/30p, FHD 120p for slow motion",
+    "Sign up rates among seniors rose sharply last year, the survey found.",
+    "The newsletter, founded in 1998, now reaches 40,000 subscribers, its editor said.",
+    "Follow-up tests showed no trace of the virus, doctors said.",
+    "Watch closely: the central bank's next move depends on wages.",
+    "By 2030, emissions must fall by half, the report says.",
+    "The vote on March 3 was close, officials said.",
+    "The unsubscribe rate of the campaign rose to 2% last year.",
+    "Tags on the luggage were checked twice, the airline said.",
+]
+
+
+@pytest.mark.parametrize("line", SENTENCES)
+def test_real_sentences_survive(line: str) -> None:
+    assert find_clutter_lines(line) == []
+
+
+def test_byline_and_date_lines_only_at_the_edges() -> None:
+    prose = (
+        "The council approved the budget on Tuesday after a long debate that took most of the afternoon, a clerk said."
+    )
+    lines = ["By Jane Doe", "Updated at 1:23 p.m.", prose, "March 3, 2020", prose]
+    spans = detect_lines(lines, DEFAULT)
+    assert [(span.line, span.rule) for span in spans] == [(0, "text.byline_date"), (1, "text.byline_date")]
+
+
+def test_explicit_byline_label_anywhere() -> None:
+    prose = (
+        "The council approved the budget on Tuesday after a long debate that took most of the afternoon, a clerk said."
+    )
+    spans = detect_lines([prose, "Written by Cassidy Horton", prose], DEFAULT)
+    assert [(span.line, span.rule) for span in spans] == [(1, "text.byline")]
+
+
+def test_every_rule_has_an_id_a_comment_and_languages() -> None:
+    assert {rule.id for rule in RULES} == RULE_IDS
+    for rule in RULES:
+        assert rule.id.startswith("text.") and rule.why and rule.reason
+        assert rule.languages or rule.id == "text.timestamp"
+
+
+def test_disabled_rules_and_families() -> None:
+    line = "Also Read: Something else entirely"
+    assert find_clutter_lines(line, ClutterConfig(disabled_rules=frozenset({"text.read_also"}))) == []
+    assert find_clutter_lines(line, ClutterConfig(families=frozenset({"structure", "template"}))) == []
+    assert find_clutter_lines(line, ClutterConfig(enabled=False)) == []
+
+
+def test_every_rule_id_can_be_disabled_and_typos_are_refused() -> None:
+    for rule_id in RULE_IDS_ALL:
+        find_clutter_lines("Also Read: x", ClutterConfig(disabled_rules=frozenset({rule_id})))
+    with pytest.raises(ConfigError, match="disabled_rules"):
+        find_clutter_lines("x", ClutterConfig(disabled_rules=frozenset({"text.read_alsoo"})))
+    with pytest.raises(ConfigError, match="families"):
+        find_clutter_lines("x", ClutterConfig(families=frozenset({"txt"})))
+
+
+def test_user_patterns() -> None:
+    config = ClutterConfig(extra_patterns=(r"sponsored by\b", r"brought to you by"))
+    found = find_clutter_lines("Real prose stays here, a full sentence.\nSponsored by Acme Corp", config)
+    assert [(r.text, r.rule) for r in found] == [("Sponsored by Acme Corp", "user.1")]
+    assert find_clutter_lines("This line is sponsored by nobody.", config) == []  # anchored at the line start
+
+
+def test_invalid_user_pattern_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="extra_patterns"):
+        find_clutter_lines("x", ClutterConfig(extra_patterns=("([unclosed",)))
+    with pytest.raises(ConfigError, match="extra_patterns"):
+        check_config(ClutterConfig(extra_patterns=("([unclosed",)))
+    with pytest.raises(ConfigError, match="template_min"):
+        check_config(ClutterConfig(template_min_share=0.0))
+    check_config(ClutterConfig())
+
+
+def test_apply_spans_removes_or_marks() -> None:
+    lines = ["First real paragraph of the story.", "Also Read: Another story", "Last real paragraph."]
+    spans = detect_lines(lines, DEFAULT)
+    text, removed = apply_spans(lines, spans, DEFAULT)
+    assert text == "First real paragraph of the story.\nLast real paragraph."
+    assert [(r.text, r.rule) for r in removed] == [("Also Read: Another story", "text.read_also")]
+    marked, removed_marked = apply_spans(lines, spans, ClutterConfig(mark_only=True))
+    assert marked == "\n".join(lines) and removed_marked == removed
+
+
+# ---------------------------------------------------------------------------------------------- structure
+
+PAGE_URL = "https://gazette.example/news/2026/02/11/council-budget"
+PARAGRAPH = "The council approved the budget on Tuesday after a debate that lasted most of the afternoon, {}."
+
+
+def rules_for(lines: list[str], body: str) -> dict[str, str]:
+    tree = lxml_html.document_fromstring(
+        "<html><head><title>Council passes budget | Gazette</title></head>"
+        f"<body><article>{body}</article></body></html>"
+    )
+    structure = PageStructure.from_tree(tree, PAGE_URL, "Council passes budget")
+    return {lines[span.line]: span.rule for span in detect_lines(lines, DEFAULT, structure)}
+
+
+def test_teaser_run_after_the_story_is_removed() -> None:
+    prose = [PARAGRAPH.format(n) for n in range(3)]
+    teasers = [f"Story number {n} headline for readers" for n in range(3)]
+    body = "".join(f"<p>{line}</p>" for line in prose) + "".join(
+        f"<p><a href='/news/2026/02/0{n}/story-number-{n}'>{line}</a></p>" for n, line in enumerate(teasers)
+    )
+    found = rules_for(["Council passes budget", *prose, *teasers], "<h1>Council passes budget</h1>" + body)
+    assert found == {"Council passes budget": "structure.headline", **dict.fromkeys(teasers, "structure.link_only")}
+
+
+def test_linked_list_items_and_outside_links_stay() -> None:
+    prose = [PARAGRAPH.format(n) for n in range(3)]
+    cited = [f"Step {n} of the repair guide" for n in range(3)]
+    external = "A report by the national audit office"
+    body = (
+        f"<p>{prose[0]}</p><ul>"
+        + "".join(f"<li><a href='/guides/repair-guide-step-{n}'>{line}</a></li>" for n, line in enumerate(cited))
+        + f"</ul><p>{prose[1]}</p><p><a href='https://audit.example/reports/2026-budget-review'>{external}</a></p>"
+        + f"<p>{prose[2]}</p>"
+    )
+    assert rules_for([prose[0], *cited, prose[1], external, prose[2]], body) == {}
+
+
+def test_promo_container_inside_the_body() -> None:
+    prose = [PARAGRAPH.format(n) for n in range(3)]
+    body = (
+        f"<p>{prose[0]}</p><div class='inline-newsletter-box'><p>The Morning Edition, picked by our editors</p>"
+        f"</div><p>{prose[1]}</p><p>{prose[2]}</p>"
+    )
+    box = "The Morning Edition, picked by our editors"
+    assert rules_for([prose[0], box, prose[1], prose[2]], body) == {box: "structure.promo_container"}
+
+
+# ---------------------------------------------------------------------------------------------- templates
+
+
+def article(article_id: str, site: str | None, lines: list[str], url: str | None = None) -> Article:
+    return Article(id=article_id, source=article_id, url=url, text="\n".join(lines), site=site)
+
+
+SIGNATURE = "Got a news tip? Email our newsroom at tips@gazette.example any time."
+
+
+def story(n: int) -> list[str]:
+    return [f"Story {n} opens with its own first paragraph about topic {n}.", f"Story {n} goes on, fact {n * 3}."]
+
+
+def test_site_template_lines_are_removed_per_site() -> None:
+    articles = [article(f"g{n}", "Gazette", [*story(n), SIGNATURE]) for n in range(4)]
+    result = strip_site_templates(articles, DEFAULT)
+    for original, cleaned in zip(articles, result, strict=True):
+        assert SIGNATURE not in cleaned.text
+        assert cleaned.text == "\n".join(original.text.split("\n")[:2])
+        assert [(r.text, r.rule) for r in cleaned.removed] == [(SIGNATURE, "template.site_repeat")]
+
+
+def test_lines_shared_across_sites_are_never_template() -> None:
+    wire = "Wire service paragraph that every outlet republished word for word today."
+    articles = [article(f"s{n}", f"Outlet {n}", [*story(n), wire]) for n in range(6)]
+    assert strip_site_templates(articles, DEFAULT) == articles
+
+
+def test_repeated_copies_of_one_story_are_not_a_template() -> None:
+    # a site that republishes the same story (updates) must keep its paragraphs
+    copies = [article(f"c{n}", "Gazette", [*story(1), SIGNATURE]) for n in range(3)]
+    others = [article(f"o{n}", "Gazette", [*story(10 + n), SIGNATURE]) for n in range(3)]
+    result = strip_site_templates(copies + others, DEFAULT)
+    for cleaned in result[:3]:
+        assert cleaned.text == "\n".join(story(1))
+
+
+def test_short_headings_mid_article_are_not_template() -> None:
+    articles = [
+        article(f"r{n}", "Reviews", [*story(n)[:1], "Pros", f"Fast and light, model {n}.", *story(n)[1:]])
+        for n in range(5)
+    ]
+    assert all("Pros" in cleaned.text for cleaned in strip_site_templates(articles, DEFAULT))
+
+
+def test_templates_use_url_host_without_site_and_respect_options() -> None:
+    articles = [
+        article(f"u{n}", None, [*story(n), SIGNATURE], url=f"https://www.gazette.example/a/{n}") for n in range(3)
+    ]
+    assert all(SIGNATURE not in a.text for a in strip_site_templates(articles, DEFAULT))
+    marked = strip_site_templates(articles, ClutterConfig(mark_only=True))
+    assert all(SIGNATURE in a.text and a.removed for a in marked)
+    assert strip_site_templates(articles, ClutterConfig(template_min_pages=4)) == articles
+    off = ClutterConfig(families=frozenset({"text", "structure"}))
+    assert strip_site_templates(articles, off) == articles
+
+
+def test_templates_do_not_depend_on_input_order() -> None:
+    articles = [article(f"g{n}", "Gazette", [*story(n), SIGNATURE]) for n in range(5)]
+    forward = {a.id: a for a in strip_site_templates(articles, DEFAULT)}
+    backward = {a.id: a for a in strip_site_templates(list(reversed(articles)), DEFAULT)}
+    assert forward == backward
+
+
+# ---------------------------------------------------------------------------------------------- property
+
+WORDS_TEXT = (
+    "the council city budget approved tuesday after debate members said plan would fund road repairs two new "
+    "libraries longer hours public pools residents officials mayor expected first spring weather across report "
+    "showed rates rose fell market prices water school teachers students hospital doctors patients police court "
+    "judge ruled river bridge train station farmers rain harvest company workers factory wages government minister"
+)
+WORDS = WORDS_TEXT.split(" ")
+
+sentence = st.lists(st.sampled_from(WORDS), min_size=6, max_size=30).map(
+    lambda words: " ".join(words).capitalize() + "."
+)
+paragraph = st.lists(sentence, min_size=1, max_size=4).map(" ".join)
+
+
+@settings(max_examples=150, derandomize=True, deadline=None)
+@given(st.lists(paragraph, min_size=1, max_size=12))
+def test_clean_prose_passes_through_unchanged(paragraphs: list[str]) -> None:
+    text = "\n".join(paragraphs)
+    assert find_clutter_lines(text) == []
+    spans = detect_lines(paragraphs, DEFAULT)
+    assert apply_spans(paragraphs, spans, DEFAULT) == (text, [])
+    one_site = [dataclasses.replace(article(f"p{n}", "Site", paragraphs)) for n in range(1)]
+    assert strip_site_templates(one_site, DEFAULT) == one_site

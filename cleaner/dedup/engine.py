@@ -1,0 +1,281 @@
+"""Deduplicator: wires the pure stages together and turns their arrays into `Cluster` records.
+
+add() only prepares each text (canonical form and its paragraph chunks, value slots, credited agency) and, a batch
+at a time, its sampled shingle set; everything that needs the whole corpus (frequent-shingle cut, representative
+order, chunk signatures, LSH, verification, clustering) runs in clusters(). The state per document is about a
+kilobyte (a few hundred uint32 hashes with their chunk byte, slots, id, date, origin), never the text.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from cleaner.dedup.cluster import priority_rank, star_clusters
+from cleaner.dedup.config import DedupConfig
+from cleaner.dedup.lsh import band_digests, chunk_candidate_pairs
+from cleaner.dedup.minhash import chunk_signatures
+from cleaner.dedup.normalize import canonical_chunks, clean_for_matching, value_slots
+from cleaner.dedup.origin import cluster_origin, detect_origin
+from cleaner.dedup.shingles import (
+    MaskedSets,
+    ShingleSets,
+    content_mask,
+    drop_frequent,
+    frequent_hashes,
+    release_memory,
+    shingle_sets,
+)
+from cleaner.dedup.verify import SlotSets, verify_pair
+from cleaner.models import Article, Cluster, Member
+
+
+@dataclass(slots=True)
+class Prepared:
+    """What one text contributes before the corpus is known: its matching form, value slots and credited agency."""
+
+    canonical: str  # shingles are cut from this
+    chunks: list[int]  # UTF-8 byte offsets in `canonical` where its chunks (paragraph-based) start
+    slots: list[int]  # value slots (normalize.value_slots)
+    origin: str | None  # credited wire agency (origin.detect_origin)
+
+
+def prepare_text(text: str, config: DedupConfig) -> Prepared:
+    """The per-document preparation `Deduplicator.add` does (pure: any engine can call it on its own texts)."""
+    cleaned = clean_for_matching(text)
+    canon, starts = canonical_chunks(cleaned, config.fold_confusables, config.chunk_min_chars, config.chunk_max_chars)
+    if not canon.isascii():  # shingles are cut from UTF-8 bytes
+        starts = [len(canon[:s].encode("utf-8")) for s in starts]
+    return Prepared(
+        canonical=canon,
+        chunks=starts,
+        slots=value_slots(cleaned, config.slot_context),
+        origin=detect_origin(text),
+    )
+
+
+@dataclass(slots=True)
+class Features:
+    """The per-document inputs of `cluster_arrays` (plus origins), in add order: what an index stores."""
+
+    ids: list[str]
+    dates: list[str | None]
+    origins: list[str | None]
+    lengths: np.ndarray  # int64: canonical length (the `longest_text` policy)
+    sets: ShingleSets  # sampled shingle sets, before the frequent-shingle cut (it depends on the corpus)
+    slots: SlotSets
+
+
+def prepare_documents(
+    texts: Sequence[str], config: DedupConfig
+) -> tuple[ShingleSets, SlotSets, np.ndarray, list[str | None]]:
+    """(shingle sets, value slots, canonical lengths, origins) of a batch of texts, exactly as Deduplicator.add."""
+    prepared = [prepare_text(t, config) for t in texts]
+    canons = [p.canonical for p in prepared]
+    return (
+        shingle_sets(canons, config.shingle_size, config.shingle_sample, [p.chunks for p in prepared]),
+        SlotSets.from_rows([p.slots for p in prepared]),
+        np.fromiter((len(c) for c in canons), dtype=np.int64, count=len(canons)),
+        [p.origin for p in prepared],
+    )
+
+
+def content_sets(sets: ShingleSets, config: DedupConfig) -> ShingleSets:
+    """Drop the shingles too frequent in this corpus to be evidence of copying (site chrome, stock phrases)."""
+    return drop_frequent(
+        sets, frequent_hashes(sets, max_document_frequency(len(sets), config)), config.df_keep_min_share
+    )
+
+
+def max_document_frequency(documents: int, config: DedupConfig) -> int:
+    """Shingles in more documents than this are cut (see DedupConfig.df_fraction / df_floor)."""
+    return max(config.df_floor, int(config.df_fraction * documents))
+
+
+@dataclass(slots=True)
+class Assignment:
+    """Result of the array pipeline: each document's representative (an index) and its similarity to it."""
+
+    representative: np.ndarray
+    similarity: np.ndarray
+    rank: np.ndarray
+    candidates: int
+
+
+def cluster_arrays(
+    sets: ShingleSets,
+    slots: SlotSets,
+    text_length: np.ndarray,
+    dates: Sequence[str | None],
+    ids: Sequence[str],
+    config: DedupConfig,
+    timings: dict[str, float] | None = None,
+) -> Assignment:
+    """The whole clustering on arrays: content cut -> rank -> signatures -> LSH pairs -> verified star clusters.
+
+    `timings`, when given, receives the seconds spent per stage.
+    """
+    clock = _Stopwatch(timings)
+    max_df = max_document_frequency(len(sets), config)
+    mask = content_mask(sets, frequent_hashes(sets, max_df), config.df_keep_min_share)
+    content = MaskedSets(sets, mask)  # the cut, as a view: no second copy of the sets
+    sizes = content.sizes()
+    rank = priority_rank(config.representative, sizes, text_length, dates, ids)
+    clock.lap("cut+rank")
+    pairs = _chunk_lsh(sets, mask, rank, config)
+    clock.lap("signatures+lsh")
+    rep, similarity = star_clusters(len(ids), pairs, rank, lambda b, w: verify_pair(b, w, content, slots, config))
+    clock.lap("verify+cluster")
+    return Assignment(rep, similarity, rank, len(pairs))
+
+
+# Band-key digests held at once (4 bytes per band per chunk): beyond this, bands are processed in groups, each
+# recomputing its own permutations' chunk signatures, so memory stays flat as the corpus grows.
+_DIGEST_BUDGET = 256 << 20
+_CHUNKS_PER_DOC = 8  # a generous estimate, for sizing the groups
+
+
+def _chunk_lsh(sets: ShingleSets, mask: np.ndarray, rank: np.ndarray, config: DedupConfig) -> np.ndarray:
+    """Candidate document pairs from LSH over chunk signatures; only 32-bit band-key digests are kept."""
+    bands = config.bands
+    per_band = 4 * _CHUNKS_PER_DOC * max(1, len(sets))
+    group = max(1, min(bands, _DIGEST_BUDGET // per_band))
+    found: list[np.ndarray] = []
+    for first in range(0, bands, group):
+        span = (first * config.band_rows, min(bands, first + group) * config.band_rows)
+        owners, chunk_ids, key_blocks = [], [], []
+        for owner, chunk, sig in chunk_signatures(
+            sets, config.num_perm, config.seed, config.chunk_min_shingles, mask, span
+        ):
+            owners.append(owner)
+            chunk_ids.append(chunk)
+            key_blocks.append(band_digests(sig, config.band_rows))
+        if not owners:
+            return np.zeros((0, 2), dtype=np.int64)
+        keys = np.concatenate(key_blocks)
+        del key_blocks
+        release_memory()
+        found.append(
+            chunk_candidate_pairs(keys, np.concatenate(owners), np.concatenate(chunk_ids), rank, config.max_bucket)
+        )
+    release_memory()
+    if len(found) == 1:
+        return found[0]
+    packed = np.unique(
+        np.concatenate([p[:, 0].astype(np.uint64) << np.uint64(32) | p[:, 1].astype(np.uint64) for p in found])
+    )
+    better = (packed >> np.uint64(32)).astype(np.int64)
+    worse = (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    order = np.lexsort((rank[better], rank[worse]))
+    return np.stack([better[order], worse[order]], axis=1)
+
+
+class _Stopwatch:
+    def __init__(self, sink: dict[str, float] | None) -> None:
+        self.sink = sink
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        if self.sink is not None:
+            self.sink[name] = self.sink.get(name, 0.0) + now - self.last
+        self.last = now
+
+
+class Deduplicator:
+    """Collects articles, then clusters the copies of each story around one representative.
+
+    Every added id appears in exactly one cluster (singletons included); clusters and their members are sorted by
+    id, and the result does not depend on the order articles were added in.
+    """
+
+    def __init__(self, config: DedupConfig | None = None) -> None:
+        self.config = config or DedupConfig()
+        self._ids: list[str] = []
+        self._seen: set[str] = set()
+        self._dates: list[str | None] = []
+        self._origins: list[str | None] = []
+        self._lengths: list[int] = []
+        self._pending: list[str] = []
+        self._pending_slots: list[list[int]] = []
+        self._pending_chunks: list[list[int]] = []
+        self._batches: list[ShingleSets] = []
+        self._slot_batches: list[SlotSets] = []
+        self._result: list[Cluster] | None = None
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def add(self, article: Article) -> None:
+        """Queue one article (uses .id, .text, .published). A repeated id is a ValueError."""
+        if article.id in self._seen:
+            raise ValueError(
+                f"duplicate article id {article.id!r}: every article added to a Deduplicator needs a unique id"
+            )
+        self._seen.add(article.id)
+        prepared = prepare_text(article.text or "", self.config)
+        self._ids.append(article.id)
+        self._dates.append(article.published or None)
+        self._origins.append(prepared.origin)
+        self._lengths.append(len(prepared.canonical))
+        self._pending.append(prepared.canonical)
+        self._pending_chunks.append(prepared.chunks)
+        self._pending_slots.append(prepared.slots)
+        self._result = None
+        if len(self._pending) >= self.config.batch_size:
+            self._flush()
+
+    def add_many(self, articles: Iterable[Article]) -> None:
+        for article in articles:
+            self.add(article)
+
+    def _flush(self) -> None:
+        if self._pending:
+            config = self.config
+            sets = shingle_sets(self._pending, config.shingle_size, config.shingle_sample, self._pending_chunks)
+            self._batches.append(sets)
+            self._slot_batches.append(SlotSets.from_rows(self._pending_slots))
+            self._pending, self._pending_slots, self._pending_chunks = [], [], []
+
+    def features(self) -> Features:
+        """The prepared per-document arrays, in add order (shared with the caller: do not modify)."""
+        self._flush()
+        if len(self._batches) != 1:  # concatenate once; later calls reuse the single array
+            self._batches = [ShingleSets.consume(self._batches)]
+            self._slot_batches = [SlotSets.concat(self._slot_batches)]
+
+        sets, slots = self._batches[0], self._slot_batches[0]
+        lengths = np.array(self._lengths, dtype=np.int64)
+        return Features(list(self._ids), list(self._dates), list(self._origins), lengths, sets, slots)
+
+    def assignment(self, timings: dict[str, float] | None = None) -> Assignment:
+        """The raw array result (indices in add order), for callers that want more than Cluster records."""
+        f = self.features()
+        return cluster_arrays(f.sets, f.slots, f.lengths, f.dates, f.ids, self.config, timings)
+
+    def clusters(self) -> list[Cluster]:
+        """One Cluster per story: kept = representative, members sorted by id (kept included, similarity 1.0)."""
+        if self._result is None:
+            self._result = build_clusters(self.assignment(), self._ids, self._origins)
+        return self._result
+
+
+def build_clusters(result: Assignment, ids: Sequence[str], origins: Sequence[str | None]) -> list[Cluster]:
+    """Cluster records from an Assignment: members sorted by id, clusters sorted by id, origin by majority."""
+    groups: dict[int, list[int]] = {}
+    for i, r in enumerate(result.representative.tolist()):
+        groups.setdefault(r, []).append(i)
+    out: list[Cluster] = []
+    for r, docs in groups.items():
+        by_rank = sorted(docs, key=lambda d: result.rank[d])
+        members = sorted(
+            (Member(ids[d], 1.0 if d == r else round(float(result.similarity[d]), 4)) for d in docs),
+            key=lambda m: m.id,
+        )
+        origin = cluster_origin([origins[d] for d in by_rank])
+        out.append(Cluster(cluster=ids[r], kept=ids[r], members=members, origin=origin))
+    out.sort(key=lambda c: c.cluster)
+    return out

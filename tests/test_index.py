@@ -283,8 +283,9 @@ def _small_index(tmp_path: Path) -> Path:
 
 def test_other_dedup_parameters_are_refused_with_the_difference(tmp_path: Path) -> None:
     index = _small_index(tmp_path)
-    with pytest.raises(IndexMismatchError, match=r"num_perm = 256 \(this run: 128\)"):
-        read_index(index, DedupConfig(df_floor=4, df_fraction=0.03, num_perm=128))
+    stored, other = DedupConfig().num_perm, DedupConfig().num_perm * 2
+    with pytest.raises(IndexMismatchError, match=rf"num_perm = {stored} \(this run: {other}\)"):
+        read_index(index, DedupConfig(df_floor=4, df_fraction=0.03, num_perm=other))
     read_index(index, DedupConfig(df_floor=4, df_fraction=0.03, batch_size=7))  # a speed knob: compatible
 
 
@@ -422,7 +423,7 @@ def test_cli_runs_with_an_index_and_refuses_other_settings(tmp_path: Path) -> No
     ok = CliRunner().invoke(app, ["dedup", str(jsonl), "-o", str(tmp_path / "a"), "--index", str(index), "-q"])
     assert ok.exit_code == 0, ok.output
     config = tmp_path / "cleaner.toml"
-    config.write_text("[dedup]\nnum_perm = 128\n")
+    config.write_text(f"[dedup]\nnum_perm = {DedupConfig().num_perm * 2}\n")
     refused = CliRunner().invoke(
         app, ["dedup", str(jsonl), "-o", str(tmp_path / "b"), "--index", str(index), "--config", str(config)]
     )

@@ -220,7 +220,9 @@ def read_partition(pieces: Sequence[Piece], config: Config, mode: Mode) -> list[
     work = functools.partial(process_document, config=config)
     # one item at a time in this worker thread: a document that raises MemoryError or RecursionError is rejected
     # as in the local engine; the per-document timeout needs a main thread, which Dask's task threads are not
-    return [as_outcome(result) for result in map_documents(work, documents, 1, limits_for(config))]
+    # Dask worker processes are daemons and cannot fork: extract in the worker itself, Dask isolates partitions
+    limits = dataclasses.replace(limits_for(config), in_process=True)
+    return [as_outcome(result) for result in map_documents(work, documents, 1, limits)]
 
 
 # --- repeated ids: decided per id, wherever the copies were read -----------------------------------------------

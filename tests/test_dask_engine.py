@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 from collections.abc import Iterator
@@ -17,11 +18,17 @@ from distributed import Client, LocalCluster
 
 from cleaner import pipeline
 from cleaner.config import Config, RunConfig
+from cleaner.dedup import Deduplicator, max_document_frequency
 from cleaner.dedup.cluster import priority_rank
 from cleaner.dedup.config import DedupConfig
+from cleaner.dedup.engine import _chunk_lsh
+from cleaner.dedup.shingles import MaskedSets, content_mask, frequent_hashes
 from cleaner.engines import dask_engine
+from cleaner.engines import dedup_parts as dp
 from cleaner.engines.dedup_parts import priority_key
 from cleaner.engines.partitions import Piece, iter_piece_records, newline_count, number_blocks
+from cleaner.models import Article
+from cleaner.pipeline import Outcome
 from cleaner.readers import iter_jsonl_records
 from tests.conftest import DEMO
 
@@ -165,3 +172,56 @@ def test_priority_key_orders_documents_as_priority_rank(policy: str) -> None:
     keys = [priority_key(policy, int(content[i]), int(lengths[i]), dates[i], ids[i]) for i in range(n)]
     assert sorted(range(n), key=lambda i: keys[i]) == np.argsort(rank).tolist()
     assert DedupConfig(representative=policy).representative == policy
+
+
+def _route(outboxes: list[list[tuple[int, Any]]], partitions: int) -> list[list[Any]]:
+    """The shuffle, in-process: inbox d gets every payload sent to d."""
+    inboxes: list[list[Any]] = [[] for _ in range(partitions)]
+    for outbox in outboxes:
+        for dest, payload in outbox:
+            inboxes[dest].append(payload)
+    return inboxes
+
+
+@pytest.mark.parametrize("max_bucket", [2, 50])
+def test_partitioned_lsh_proposes_the_local_engines_candidate_pairs(tmp_path: Path, max_bucket: int) -> None:
+    """Chunk signatures, band digests and bucket rule per partition give exactly the local `_chunk_lsh` pairs."""
+    records: dict[str, dict[str, Any]] = {}
+    for path in synthetic_corpus(tmp_path):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            with contextlib.suppress(ValueError):
+                record = json.loads(line)
+                if record.get("text"):
+                    records.setdefault(record["id"], record)
+    articles = [
+        Article(id=r["id"], source="", url=None, text=r["text"], published=r.get("published")) for r in records.values()
+    ][:900]
+    config = DedupConfig(max_bucket=max_bucket, df_floor=10)  # a small bucket cap: large buckets become stars
+    # the local engine
+    features = Deduplicator(config)
+    features.add_many(articles)
+    f = features.features()
+    mask = content_mask(
+        f.sets, frequent_hashes(f.sets, max_document_frequency(len(f.sets), config)), config.df_keep_min_share
+    )
+    assert not mask.all()  # the frequent cut takes part
+    rank = priority_rank(config.representative, MaskedSets(f.sets, mask).sizes(), f.lengths, f.dates, f.ids)
+    local = _chunk_lsh(f.sets, mask, rank, config)
+    expected = {(f.ids[b], f.ids[w]) for b, w in local.tolist()}
+    # the Dask engine's pure steps on three partitions
+    n = 3
+    outcomes = [Outcome(a.id, "", a) for a in articles]
+    parts = [dp.prepare(h, outcomes[h::n], config) for h in range(n)]
+    max_df = max_document_frequency(len(articles), config)
+    inboxes = _route([dp.hash_count_outbox(p, n) for p in parts], n)
+    frequent = np.unique(np.concatenate([dp.frequent_of(i, max_df) for i in inboxes]))
+    parts = [dp.cut_frequent(p, frequent, config) for p in parts]
+    rows = sorted(row for p in parts for row in dp.rank_rows(p, config.representative))
+    parts = [dp.set_rank(p, i) for p, i in zip(parts, _route([dp.rank_outbox(rows, 0)], n), strict=True)]
+    inboxes = _route([dp.band_outbox(p, config, n) for p in parts], n)
+    pairs = np.concatenate([dp.bucket_candidates(i, config) for i in inboxes])
+    ids = {
+        int(dp.address(p.home, np.arange(len(p.articles)))[k]): a.id for p in parts for k, a in enumerate(p.articles)
+    }
+    found = {(ids[b], ids[w]) for _, b, _, w in pairs.tolist()}
+    assert len(found) > 500 and found == expected

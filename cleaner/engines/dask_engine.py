@@ -12,7 +12,7 @@ byte ranges) and every stage is a partition-wise map or a shuffle (`Bag.groupby(
     shingles, value slots     map
     frequent-shingle cut      shuffle of (hash, count) by hash, sum per hash, the few frequent hashes broadcast
     representative rank       distributed sample sort on the local engine's key
-    MinHash + LSH             map (signatures, band keys), shuffle by (band, key), bucket pairs per bucket
+    MinHash + LSH             map (chunk signatures, band-key digests), shuffle by (band, digest), bucket pairs
     star clustering           rounds: each partition decides what it can, decisions (and representatives'
                               shingles) go to the partitions of their candidates; see cleaner.engines.dedup_parts
     clusters, outputs         members shuffled to their representative; records sorted by a distributed sort

@@ -28,8 +28,8 @@ import numpy as np
 
 from cleaner.dedup.config import DedupConfig
 from cleaner.dedup.engine import prepare_documents
-from cleaner.dedup.lsh import _DIGEST, band_keys, bucket_pairs
-from cleaner.dedup.minhash import signatures
+from cleaner.dedup.lsh import band_digests, bucket_pairs
+from cleaner.dedup.minhash import chunk_signatures
 from cleaner.dedup.shingles import ShingleSets, drop_frequent, fmix64
 from cleaner.dedup.verify import SlotSets, verify_pair
 from cleaner.engines.partitions import (
@@ -151,55 +151,70 @@ def set_rank(part: DedupPart, inbox: Iterable[tuple[np.ndarray, np.ndarray]]) ->
     return dataclasses.replace(part, rank=rank)
 
 
-# --- LSH: band keys grouped by (band, key) ----------------------------------------------------------------------
+# --- LSH: chunk band-key digests grouped by (band, digest) -----------------------------------------------------
 
 
 def band_outbox(part: DedupPart, config: DedupConfig, partitions: int) -> Outbox:
-    """(band, key, rank, address) of every band of every document with content, sent to the bucket's partition."""
+    """(band, digest, rank, chunk, address) of every indexed chunk's bands, sent to the bucket's partition.
+
+    The local engine's `_chunk_lsh` per partition: chunk signatures of the content shingles (the cut sets keep
+    each shingle's chunk), the same uint32 band-key digests; only the bucketing moves to the shuffle.
+    """
     assert part.content is not None and part.rank is not None
-    sig = signatures(part.content, config.num_perm, config.seed)
-    live = np.flatnonzero(part.content.sizes() > 0)  # as candidate_pairs(skip=sizes == 0)
-    if len(live) == 0:
+    owners, chunk_ids, digests = [], [], []
+    for owner, chunk, sig in chunk_signatures(part.content, config.num_perm, config.seed, config.chunk_min_shingles):
+        owners.append(owner)
+        chunk_ids.append(chunk)
+        digests.append(band_digests(sig, config.band_rows))
+    if not owners:
         return []
-    bands, keys = [], []
-    for band in range(config.bands):
-        keys.append(band_keys(sig, band, config.band_rows)[live])
-        bands.append(np.full(len(live), band, dtype=np.int16))
-    key = np.concatenate(keys)
-    band_of = np.concatenate(bands)
-    rank = np.tile(part.rank[live], config.bands)
-    addr = np.tile(address(part.home, live), config.bands)
+    owner = np.concatenate(owners)
+    keys = np.concatenate(digests)  # (chunks x bands) uint32
+    bands = keys.shape[1]
+    digest = keys.T.reshape(-1)  # band-major: band 0 of every chunk, then band 1, ...
+    band_of = np.repeat(np.arange(bands, dtype=np.int16), len(owner))
+    rank = np.tile(part.rank[owner], bands)
+    chunk = np.tile(np.concatenate(chunk_ids), bands)
+    addr = np.tile(address(part.home, owner), bands)
     with np.errstate(over="ignore"):
-        # bucket_pairs buckets a band's documents by a 32-bit digest of the key: route by it, so that every
-        # document of a bucket meets the others in one partition
-        digest = (key * _DIGEST) >> _U32
-        dest = (fmix64(digest ^ (band_of.astype(np.uint64) * _BAND_MIX)) % np.uint64(partitions)).astype(np.int64)
+        # a bucket is (band, digest): route by both, so that every chunk of a bucket meets the others in one place
+        mixed = digest.astype(np.uint64) ^ (band_of.astype(np.uint64) * _BAND_MIX)
+        dest = (fmix64(mixed) % np.uint64(partitions)).astype(np.int64)
     order = np.argsort(dest, kind="stable")
-    dest, band_of, key, rank, addr = dest[order], band_of[order], key[order], rank[order], addr[order]
+    dest, band_of, digest, rank, chunk, addr = (a[order] for a in (dest, band_of, digest, rank, chunk, addr))
     cuts = np.flatnonzero(np.diff(dest)) + 1
     starts = np.concatenate([[0], cuts])
     ends = np.concatenate([cuts, [len(dest)]])
-    return [(int(dest[s]), (band_of[s:e], key[s:e], rank[s:e], addr[s:e])) for s, e in zip(starts, ends, strict=True)]
+    return [
+        (int(dest[s]), (band_of[s:e], digest[s:e], rank[s:e], chunk[s:e], addr[s:e]))
+        for s, e in zip(starts, ends, strict=True)
+    ]
 
 
 def bucket_candidates(inbox: Iterable[tuple[np.ndarray, ...]], config: DedupConfig) -> np.ndarray:
-    """Unique candidate pairs of the buckets this partition owns: (m, 4) int64 [b_rank, b_addr, w_rank, w_addr]."""
-    chunks = list(inbox)  # payloads: (band, key, rank, address) arrays
-    if not chunks:
+    """Unique candidate pairs of the buckets this partition owns: (m, 4) int64 [b_rank, b_addr, w_rank, w_addr].
+
+    As lsh.chunk_candidate_pairs: the chunks of a bucket are ordered by (document rank, chunk index), the bucket
+    rule (lsh.bucket_pairs, star on the first `max_bucket` chunks) pairs chunks, and pairs of one document's own
+    chunks are dropped.
+    """
+    received = list(inbox)  # payloads: (band, digest, rank, chunk, address) arrays
+    if not received:
         return np.zeros((0, 4), dtype=np.int64)
-    band = np.concatenate([c[0] for c in chunks])
-    key = np.concatenate([c[1] for c in chunks])
-    rank = np.concatenate([c[2] for c in chunks])
-    addr = np.concatenate([c[3] for c in chunks])
+    band, digest, rank, chunk, addr = (np.concatenate([r[k] for r in received]) for k in range(5))
     found: list[np.ndarray] = []
     for b in np.unique(band):
         rows = np.flatnonzero(band == b)
-        dense = np.empty(len(rows), dtype=np.int64)  # bucket_pairs wants ranks 0..m-1; only their order counts
-        dense[np.argsort(rank[rows])] = np.arange(len(rows))
-        packed = bucket_pairs(key[rows], dense, config.max_bucket)  # the local engine's bucket rule
+        # bucket_pairs wants item ranks 0..m-1: only their order, (document rank, chunk index), counts
+        item_order = np.lexsort((chunk[rows], rank[rows]))
+        item_rank = np.empty(len(rows), dtype=np.int64)
+        item_rank[item_order] = np.arange(len(rows), dtype=np.int64)
+        packed = bucket_pairs(digest[rows], item_rank, config.max_bucket, by_rank=item_order)
         if len(packed):
             lo = rows[(packed >> _U32).astype(np.int64)]
             hi = rows[(packed & np.uint64(0xFFFFFFFF)).astype(np.int64)]
+            other = addr[lo] != addr[hi]  # two chunks of one document
+            lo, hi = lo[other], hi[other]
             found.append(np.stack([rank[lo], addr[lo], rank[hi], addr[hi]], axis=1))
     if not found:
         return np.zeros((0, 4), dtype=np.int64)

@@ -20,8 +20,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import pytest
-
 from cleaner import Config, RunConfig, pipeline
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -175,7 +175,7 @@ def _repair(html: str) -> str:
 def _checked_bytes(doc: RawDocument, extract: ExtractConfig) -> bytes:
     if doc.content is None:
         raise ExtractionError(doc.error or "unreadable", f"{doc.source} could not be read")
-    if not doc.content.strip():
+    if not doc.content or doc.content.isspace():  # isspace stops at the first byte of markup; strip copies
         raise ExtractionError("empty file", f"{doc.source} has no content")
     if len(doc.content) > extract.max_html_bytes:
         raise ExtractionError("too large", f"{len(doc.content)} bytes > max_html_bytes={extract.max_html_bytes}")

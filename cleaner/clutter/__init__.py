@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from cleaner.clutter.config import RULE_FAMILIES, ClutterConfig
 from cleaner.clutter.rules import RULES, RuleSet, TextRule, compile_user_patterns, match_line, rule_set
-from cleaner.clutter.structure import NO_EVIDENCE, LineEvidence, PageStructure
+from cleaner.clutter.structure import NO_EVIDENCE, LineEvidence, PageStructure, line_key
 from cleaner.clutter.templates import TEMPLATE_RULE, strip_site_templates
 from cleaner.clutter.textnorm import fold
 from cleaner.errors import ConfigError
@@ -65,11 +65,12 @@ def detect_lines(lines: Sequence[str], config: ClutterConfig, structure: PageStr
     evidence = [NO_EVIDENCE] * len(lines)
     use_structure = structure is not None and "structure" in config.families
     if use_structure:
-        structure.locate_body(lines)
+        keys = [line_key(line) for line in lines]
+        structure.locate_body_keys(keys)
         # long lines are never removed on structural evidence and count as prose: skip their lookups
         evidence = [
-            structure.evidence(line) if size <= CONTAINER_MAX_WORDS else NO_EVIDENCE
-            for line, size in zip(lines, sizes, strict=True)
+            structure.evidence_for_key(key) if size <= CONTAINER_MAX_WORDS else NO_EVIDENCE
+            for key, size in zip(keys, sizes, strict=True)
         ]
     page = _Page(lines, sizes, evidence)
     spans: list[Span] = []

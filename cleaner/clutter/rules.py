@@ -684,8 +684,9 @@ class RuleSet:
     """Rules compiled for speed; most lines match no rule, so the common path is a few C-level scans:
 
     - anchored rules share one combined alternation per input form (folded / raw line): one `match` each;
-    - scanning rules are only tried when one of their needles occurs; all needles of one input form are one
-      alternation, and one `finditer` says which are present.
+    - a scanning rule is only tried when one of its needles occurs: one `search` over its needles' alternation,
+      after its cheap word-count and region checks (a search stops at the first hit; one pass reporting every
+      needle of every rule walked each digit of a line with numbers).
     Candidates are then tried in the rules' own order, so the first listed rule still wins.
     """
 
@@ -693,9 +694,8 @@ class RuleSet:
     any_folded: re.Pattern[str] | None
     any_raw: re.Pattern[str] | None
     anchored: tuple[int, ...]  # indices of anchored rules
-    needles_folded: re.Pattern[str] | None
-    needle_rules: dict[str, tuple[int, ...]]  # folded needle (as found) -> indices of the scanning rules it opens
-    raw_needles: tuple[tuple[int, re.Pattern[str]], ...]  # raw-line scanning rules and their needles
+    # scanning rules: (index, needle alternation, max_words, EDGE only, matches the folded line)
+    scanning: tuple[tuple[int, re.Pattern[str], int, bool, bool], ...]
     max_words: int
 
 
@@ -714,27 +714,23 @@ def rule_set(rules: tuple[TextRule, ...]) -> RuleSet:
         for i in anchored
         if not rules[i].folded
     ]
-    owners: dict[str, set[int]] = {}
-    for index, rule in enumerate(rules):
-        for needle in rule.needles if rule.folded else ():
-            owners.setdefault(needle, set()).add(index)
-    # a needle found inside a longer one (leftmost-longest alternation reports only the longer) still opens its rules
-    needle_rules = {
-        needle: tuple(sorted(set().union(*(owners[other] for other in owners if needle in other)))) for needle in owners
-    }
-
+    scanning = tuple(
+        (
+            index,
+            re.compile("|".join(map(re.escape, sorted(rule.needles, key=len, reverse=True)))),
+            rule.max_words,
+            rule.region == EDGE,
+            rule.folded,
+        )
+        for index, rule in enumerate(rules)
+        if rule.needles
+    )
     return RuleSet(
         rules,
         _union(folded),
         _union(raw),
         tuple(anchored),
-        _union([re.escape(n) for n in sorted(owners, key=len, reverse=True)]),
-        needle_rules,
-        tuple(
-            (index, re.compile("|".join(map(re.escape, rule.needles))))
-            for index, rule in enumerate(rules)
-            if rule.needles and not rule.folded
-        ),
+        scanning,
         max((rule.max_words for rule in rules), default=0),
     )
 
@@ -743,39 +739,19 @@ def match_line(line: str, folded: str, words: int, rules: RuleSet, edge: bool = 
     """The first rule matching the line from its start; EDGE rules only when `edge` (lead or tail position)."""
     if words > rules.max_words:
         return None
-    candidates: set[int] = set()
+    candidates: list[int] = []
     if (rules.any_folded is not None and rules.any_folded.match(folded) is not None) or (
         rules.any_raw is not None and rules.any_raw.match(line) is not None
     ):
-        candidates.update(rules.anchored)
-    if rules.needles_folded is not None:  # folded needles are rare words: few matches to walk
-        for found in rules.needles_folded.finditer(folded):
-            candidates.update(rules.needle_rules[found.group()])
-    for index, pattern in rules.raw_needles:  # raw needles include digits: one search per rule, first hit enough
-        rule = rules.rules[index]
-        if words <= rule.max_words and (edge or rule.region != EDGE) and pattern.search(line) is not None:
-            candidates.add(index)
+        candidates.extend(rules.anchored)
+    for index, needles, max_words, edge_only, on_folded in rules.scanning:
+        if words <= max_words and (edge or not edge_only) and needles.search(folded if on_folded else line):
+            candidates.append(index)
     if not candidates:
         return None
     for index in sorted(candidates):
         rule = rules.rules[index]
         if words > rule.max_words or (rule.region == EDGE and not edge):
-            continue
-        if (rule.pattern.match(folded) if rule.folded else rule.pattern.match(line)) is None:
-            continue
-        if rule.verify is None or rule.verify(line):
-            return rule
-    return None
-    anchored_hit = (rules.any_folded is not None and rules.any_folded.match(folded) is not None) or (
-        rules.any_raw is not None and rules.any_raw.match(line) is not None
-    )
-    for rule, needles in zip(rules.rules, rules.needles, strict=True):
-        if words > rule.max_words or (rule.region == EDGE and not edge):
-            continue
-        if needles is not None:
-            if needles.search(folded if rule.folded else line) is None:
-                continue
-        elif not anchored_hit:
             continue
         if (rule.pattern.match(folded) if rule.folded else rule.pattern.match(line)) is None:
             continue

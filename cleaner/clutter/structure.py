@@ -21,6 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -219,15 +220,19 @@ class PageStructure:
     @classmethod
     def from_tree(cls, tree: HtmlElement, url: str | None = None, title: str | None = None) -> PageStructure:
         """One pass over links and small blocks (their text is serialised in C: even nested menus and layout
-        tables cost less than a Python walk); the first element seen for a key wins."""
+        tables cost less than a Python walk); the first element seen for a key wins. The loop runs for every
+        link and block of the page, so it calls lxml directly (no helper calls, no per-element prefilter: both
+        cost more than they saved)."""
         anchors: dict[str, HtmlElement] = {}
         blocks: dict[str, HtmlElement] = {}
         headings: list[str] = []
+        tostring = etree.tostring
         for element in tree.iter(_INDEXED_TAGS):
             tag = element.tag
             if tag == "a" and element.get("href") is None:
                 continue
-            key = "".join(_text(element).split())
+            text = tostring(element, method="text", encoding=str, with_tail=False)
+            key = "".join(text.split())
             if not key or len(key) >= MAX_INDEXED_CHARS:
                 continue
             if tag == "a":
@@ -236,7 +241,7 @@ class PageStructure:
                 continue
             blocks.setdefault(key, element)
             if tag == "h1" and len(headings) < 3:
-                headings.append(_text(element))
+                headings.append(text)
         return cls(anchors, blocks, url, _title_candidates(tree, title, headings))
 
     def is_headline(self, line: str) -> bool:
@@ -255,23 +260,26 @@ class PageStructure:
 
     def locate_body(self, lines: Sequence[str]) -> None:
         """Find the article body root: the deepest element holding most of the matched lines."""
-        counts: Counter[HtmlElement] = Counter()
-        chains: dict[HtmlElement, tuple[HtmlElement, ...]] = {}  # lines share parents: read each chain once
+        self.locate_body_keys([line_key(line) for line in lines])
+
+    def locate_body_keys(self, keys: Sequence[str]) -> None:
+        """`locate_body` for lines already turned into `line_key`s (callers that also ask for evidence)."""
+        per_parent: Counter[HtmlElement] = Counter()  # lines share parents: walk each parent's ancestors once
         matched = 0
-        for line in lines:
-            element = self._blocks.get(line_key(line))
+        for key in keys:
+            element = self._blocks.get(key)
             if element is None:
                 continue
             matched += 1
             parent = element.getparent()
-            if parent is None:
-                continue
-            chain = chains.get(parent)
-            if chain is None:
-                chain = chains[parent] = (parent, *parent.iterancestors())
-            counts.update(chain)
+            if parent is not None:
+                per_parent[parent] += 1
         if matched < 3:
             return
+        counts: Counter[HtmlElement] = Counter()
+        for parent, lines_below in per_parent.items():
+            for node in (parent, *parent.iterancestors()):
+                counts[node] += lines_below
         need = BODY_SHARE * matched
         candidates = [element for element, count in counts.items() if count >= need]
         if candidates:
@@ -282,7 +290,10 @@ class PageStructure:
 
     def evidence(self, line: str, short: bool = True) -> LineEvidence:
         """Evidence for one line; containers are only read for `short` lines, the only ones they can remove."""
-        key = line_key(line)
+        return self.evidence_for_key(line_key(line), short)
+
+    def evidence_for_key(self, key: str, short: bool = True) -> LineEvidence:
+        """`evidence` for a line already turned into its `line_key`."""
         anchor = self._anchors.get(key)
         if anchor is not None:
             return self._evidence(anchor, anchor, len(key), len(key), link_only=True, short=short)
@@ -418,13 +429,24 @@ def _registered(host: str) -> str:
     return ".".join(labels[-2:])
 
 
+_SIGNAL_ATTRIBUTES = ("class", "id", "aria-label", "data-component", "data-module", "role")
+
+
 def _container_signals(node: HtmlElement) -> tuple[str | None, str | None]:
     """(promo signal, layout signal) named by the node's tag, role or class/id/aria tokens."""
     tag = node.tag if isinstance(node.tag, str) else ""
+    get = node.get  # spelled out: a generator over the names costs more than the six lookups
+    return _signals(
+        tag, (get("class"), get("id"), get("aria-label"), get("data-component"), get("data-module"), get("role"))
+    )
+
+
+@lru_cache(maxsize=4096)
+def _signals(tag: str, values: tuple[str | None, ...]) -> tuple[str | None, str | None]:
+    """Cached by tag and attribute values: a site repeats the same class strings on many nodes and pages."""
     layout = f"<{tag}>" if tag in WEAK_TAGS else None
     promo = None
-    for attribute in ("class", "id", "aria-label", "data-component", "data-module", "role"):
-        value = node.get(attribute)
+    for attribute, value in zip(_SIGNAL_ATTRIBUTES, values, strict=True):
         if not value:
             continue
         for raw in _TOKEN_SPLIT.split(value):

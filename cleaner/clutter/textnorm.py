@@ -34,7 +34,14 @@ _ARABIC_FOLD = str.maketrans(
     }
 )
 _DROP = re.compile("[\u064b-\u0652\u0640\u0670\u200c\u200d\u200e\u200f]")  # tashkeel, tatweel, ZW(N)J, marks
-_SPACES = re.compile(r"\s+")
+# str.translate looks every character up in the table (slow on long non-ASCII lines); the few that need folding are
+# found by one C-level scan instead
+_FOLD_TABLE = {chr(code): value for code, value in _ARABIC_FOLD.items()}
+_TO_FOLD = re.compile("[" + "".join(re.escape(char) for char in _FOLD_TABLE) + "]")
+
+
+def _fold_char(match: re.Match[str]) -> str:
+    return _FOLD_TABLE[match.group()]
 
 
 def fold(text: str) -> str:
@@ -43,6 +50,6 @@ def fold(text: str) -> str:
         return " ".join(text.split()).lower()
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
-    text = text.translate(_ARABIC_FOLD)
+    text = _TO_FOLD.sub(_fold_char, text)
     text = _DROP.sub("", text)
-    return _SPACES.sub(" ", text).strip().casefold()
+    return " ".join(text.split()).casefold()  # str.split and re's \s agree on what is whitespace

@@ -134,7 +134,7 @@ def cluster_arrays(
 
 # Band-key digests held at once (4 bytes per band per chunk): beyond this, bands are processed in groups, each
 # recomputing its own permutations' chunk signatures, so memory stays flat as the corpus grows.
-_DIGEST_BUDGET = 256 << 20
+_DIGEST_BUDGET = 1 << 30
 _CHUNKS_PER_DOC = 8  # a generous estimate, for sizing the groups
 
 

@@ -25,6 +25,7 @@ from rich.markup import escape
 from cleaner import pipeline
 from cleaner.check import register as register_check
 from cleaner.config import Config, load_config, with_overrides
+from cleaner.engines.remote import is_url
 from cleaner.errors import CleanerError
 from cleaner.models import RunReport
 from cleaner.readers import ReadOptions, iter_documents
@@ -64,7 +65,13 @@ def main_options(
     """cleaner: scraped news HTML in, one clean record per news event out."""
 
 
-Inputs = Annotated[list[Path], typer.Argument(help="HTML files, folders (read recursively), WARC or JSONL files.")]
+Inputs = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="INPUTS",
+        help="HTML files, folders (read recursively), WARC or JSONL files; with --engine dask also fsspec URLs.",
+    ),
+]
 OutDir = Annotated[Path, typer.Option("--output", "-o", help="Output folder (created if missing).")]
 Jobs = Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes (default: all cores).", min=0)]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")]
@@ -203,7 +210,17 @@ def _check_choices(summary_format: str, engine: str, scheduler: str | None) -> N
         raise typer.BadParameter("--scheduler needs --engine dask", param_hint="--scheduler")
 
 
-def _dry_run(inputs: list[Path], config: Config) -> None:
+def _check_inputs(inputs: list[str], engine: str, dry_run: bool = False) -> None:
+    """URLs (s3://, gs://, file://, ...) are listed and read through fsspec by the Dask engine's workers only."""
+    urls = [value for value in inputs if is_url(value)]
+    if urls and (engine != "dask" or dry_run):
+        raise typer.BadParameter(
+            f"{urls[0]}: URL inputs are read by the Dask engine only (add --engine dask, without --dry-run)",
+            param_hint="INPUTS",
+        )
+
+
+def _dry_run(inputs: list[str], config: Config) -> None:
     read = ReadOptions(config.run.html_key, config.run.url_key, config.extract.max_html_bytes)
     counts: Counter[str] = Counter()
     for document in iter_documents(inputs, read):
@@ -214,7 +231,7 @@ def _dry_run(inputs: list[Path], config: Config) -> None:
 
 def _job(
     action: Callable[..., RunReport],
-    inputs: list[Path],
+    inputs: list[str],
     target: Path,
     config: Config,
     quiet: bool,
@@ -251,6 +268,7 @@ def run(
     """Extract, strip clutter and cluster: writes articles, clusters, documents and manifest into OUTPUT."""
     _setup_logging(verbose)
     _check_choices(summary_format, engine, scheduler)
+    _check_inputs(inputs, engine, dry_run)
     with _errors_to_exit_codes(verbose):
         config = _base_config(config_file)
         config = with_overrides(config, "run", jobs=jobs, output_format=output_format, timeout_seconds=timeout)
@@ -286,6 +304,7 @@ def extract(
     """Extract and clean every page: one line per input document (text, metadata, removed clutter)."""
     _setup_logging(verbose)
     _check_choices(summary_format, engine, scheduler)
+    _check_inputs(inputs, engine, dry_run)
     with _errors_to_exit_codes(verbose):
         config = _base_config(config_file)
         config = with_overrides(config, "run", jobs=jobs, timeout_seconds=timeout, html_key=html_key, url_key=url_key)
@@ -298,7 +317,12 @@ def extract(
 
 @app.command()
 def dedup(
-    inputs: Annotated[list[Path], typer.Argument(help="JSONL(.gz) files whose records hold text.")],
+    inputs: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="INPUTS", help="JSONL(.gz) files whose records hold text; with --engine dask also URLs."
+        ),
+    ],
     output: OutDir,
     text_key: Annotated[str | None, typer.Option("--text-key", help="The field holding the text.")] = None,
     id_key: Annotated[str | None, typer.Option("--id-key", help="The field holding a record id.")] = None,
@@ -314,6 +338,7 @@ def dedup(
     """Cluster near-duplicate records of JSONL files: writes articles, clusters, documents and manifest."""
     _setup_logging(verbose)
     _check_choices(summary_format, engine, scheduler)
+    _check_inputs(inputs, engine)
     with _errors_to_exit_codes(verbose):
         config = _base_config(config_file)
         config = with_overrides(config, "run", text_key=text_key, id_key=id_key, output_format=output_format)

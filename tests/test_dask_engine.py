@@ -15,21 +15,24 @@ import pytest
 pytest.importorskip("distributed")
 
 from distributed import Client, LocalCluster
+from typer.testing import CliRunner
 
 from cleaner import pipeline
+from cleaner.cli import app
 from cleaner.config import Config, RunConfig
 from cleaner.dedup import Deduplicator, max_document_frequency
 from cleaner.dedup.cluster import priority_rank
 from cleaner.dedup.config import DedupConfig
 from cleaner.dedup.engine import _chunk_lsh
 from cleaner.dedup.shingles import MaskedSets, content_mask, frequent_hashes
-from cleaner.engines import dask_engine
+from cleaner.engines import dask_engine, remote
 from cleaner.engines import dedup_parts as dp
 from cleaner.engines.dedup_parts import priority_key
 from cleaner.engines.partitions import Piece, iter_piece_records, newline_count, number_blocks
+from cleaner.errors import InputError
 from cleaner.models import Article
 from cleaner.pipeline import Outcome
-from cleaner.readers import iter_jsonl_records
+from cleaner.readers import iter_input_files, iter_jsonl_records
 from tests.conftest import DEMO
 
 OUTPUTS = ("articles.jsonl", "clusters.jsonl", "documents.jsonl", "manifest.jsonl")
@@ -225,3 +228,78 @@ def test_partitioned_lsh_proposes_the_local_engines_candidate_pairs(tmp_path: Pa
     }
     found = {(ids[b], ids[w]) for _, b, _, w in pairs.tolist()}
     assert len(found) > 500 and found == expected
+
+
+# --- fsspec URLs: listed on the client, read by the workers ---------------------------------------------------------
+
+
+def _without_scheme(text: str) -> str:
+    return text.replace("file://", "")
+
+
+def _records(folder: Path, name: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (folder / name).read_text().splitlines()]
+
+
+def test_run_on_a_file_url_matches_the_local_run_with_urls_as_sources(client: Client, tmp_path: Path) -> None:
+    local = pipeline.run([DEMO], tmp_path / "local", LOCAL)
+    options = dask_engine.DaskOptions(partition_bytes=64_000)
+    remote = dask_engine.run([DEMO.as_uri()], tmp_path / "url", LOCAL, scheduler=client, options=options)
+    assert (remote.documents, remote.kept, remote.duplicates, remote.rejected) == (
+        local.documents,
+        local.kept,
+        local.duplicates,
+        local.rejected,
+    )
+    manifest = _records(tmp_path / "url", "manifest.jsonl")
+    assert manifest and all(entry["source"].startswith(DEMO.as_uri()) for entry in manifest)
+    # the same documents, statuses, reasons and texts; only the sources (and the ids hashed from them) differ
+    local_manifest = _records(tmp_path / "local", "manifest.jsonl")
+    entries = [(e["source"], e["status"], e.get("reason") or "") for e in manifest]
+    assert sorted(tuple(map(_without_scheme, e)) for e in entries) == sorted(
+        (e["source"], e["status"], e.get("reason") or "") for e in local_manifest
+    )
+    texts = sorted(r["text"] for r in _records(tmp_path / "url", "articles.jsonl"))
+    assert texts == sorted(r["text"] for r in _records(tmp_path / "local", "articles.jsonl"))
+
+
+def test_dedup_reads_url_jsonl_in_byte_ranges_as_the_local_engine_reads_files(client: Client, tmp_path: Path) -> None:
+    inputs = synthetic_corpus(tmp_path)
+    local = pipeline.dedup(inputs, tmp_path / "local", LOCAL)
+    stats: dict[str, Any] = {}
+    options = dask_engine.DaskOptions(partition_bytes=200_000)
+    urls = [path.as_uri() for path in inputs]
+    remote = dask_engine.dedup(urls, tmp_path / "url", LOCAL, scheduler=client, options=options, stats=stats)
+    assert stats["partitions"] > len(inputs)  # the URL files were cut into byte ranges
+    assert (remote.kept, remote.duplicates, remote.rejected, remote.clusters) == (
+        local.kept,
+        local.duplicates,
+        local.rejected,
+        local.clusters,
+    )
+    for name in ("manifest.jsonl", "documents.jsonl"):  # sources are `file:///...#line`: the same line numbers
+        sources = sorted(_without_scheme(r["source"]) for r in _records(tmp_path / "url", name))
+        assert sources == sorted(r["source"] for r in _records(tmp_path / "local", name)), name
+
+
+def test_listing_a_url_follows_the_local_folder_rules(tmp_path: Path) -> None:
+    (tmp_path / "b").mkdir()
+    for name in ("b/2.html", "a.htm", "b/1.html.gz", "notes.txt", "c.warc.gz", "d.jsonl"):
+        (tmp_path / name).write_bytes(b"x" * len(name))
+    listed = remote.list_url(tmp_path.as_uri())
+    assert [url for url, _ in listed] == [path.as_uri() for path in iter_input_files([tmp_path])]
+    assert [size for _, size in listed] == [path.stat().st_size for path in iter_input_files([tmp_path])]
+    assert remote.list_url((tmp_path / "notes.txt").as_uri()) == [((tmp_path / "notes.txt").as_uri(), 9)]
+    with pytest.raises(InputError, match="no such file or folder"):
+        remote.list_url((tmp_path / "missing").as_uri())
+
+
+def test_urls_are_told_apart_from_paths() -> None:
+    assert remote.is_url("s3://bucket/crawl/") and remote.is_url("file:///tmp/x.html")
+    assert not remote.is_url("/tmp/x.html") and not remote.is_url(Path("s3:/b")) and not remote.is_url("C:\\x.html")
+
+
+def test_cli_refuses_url_inputs_without_the_dask_engine(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["run", "s3://bucket/crawl/", "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "--engine dask" in result.output
+    assert not (tmp_path / "out").exists()

@@ -25,6 +25,7 @@ import xxhash
 from cleaner.clutter import strip_site_templates
 from cleaner.clutter.templates import site_key
 from cleaner.config import Config
+from cleaner.engines.remote import is_url, list_url, local_copy, open_binary, with_url_source
 from cleaner.models import Article, Cluster, ManifestEntry, Member, RawDocument, RunReport
 from cleaner.pipeline import (
     Outcome,
@@ -87,9 +88,9 @@ class Piece:
     first_line: int = 1  # number of the first line starting in the range (JSONL sources are `path#line`)
 
 
-def splittable(path: Path, mode: Mode) -> bool:
-    """Files read line by line without decompression can be cut into byte ranges."""
-    name = path.name.lower()
+def splittable(path: str, mode: Mode) -> bool:
+    """Files read line by line without decompression can be cut into byte ranges (local paths and URLs)."""
+    name = path.rsplit("/", 1)[-1].lower()
     if name.endswith(".gz"):
         return False
     # `dedup` reads every file as JSONL; `run` only those with a JSONL suffix (others are HTML or WARC)
@@ -102,17 +103,27 @@ def plan_pieces(paths: Iterable[str | os.PathLike[str]], mode: Mode, block_bytes
     Blocks other than a file's first still need their `first_line` (see `newline_count`).
     """
     pieces: list[tuple[Piece, int]] = []
-    for path in iter_input_files(paths):
-        try:
-            size = path.stat().st_size
-        except OSError:
-            size = 0  # broken symlinks and the like: the reader reports them
+    for path, size in _sized_files(paths):
         if size <= block_bytes or not splittable(path, mode):
-            pieces.append((Piece(str(path)), size))
+            pieces.append((Piece(path), size))
             continue
         for start in range(0, size, block_bytes):
-            pieces.append((Piece(str(path), start, min(start + block_bytes, size)), min(block_bytes, size - start)))
+            pieces.append((Piece(path, start, min(start + block_bytes, size)), min(block_bytes, size - start)))
     return pieces
+
+
+def _sized_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[str, int]]:
+    """(path or URL, size) of every input file, in the order the inputs were given."""
+    for raw in paths:
+        if is_url(raw):
+            yield from list_url(str(raw))
+            continue
+        for path in iter_input_files([raw]):
+            try:
+                size = path.stat().st_size
+            except OSError:
+                size = 0  # broken symlinks and the like: the reader reports them
+            yield str(path), size
 
 
 def newline_count(piece: Piece) -> int:
@@ -120,7 +131,7 @@ def newline_count(piece: Piece) -> int:
     lo = max(piece.start - 1, 0)
     hi = (piece.end or 0) - 1
     count = 0
-    with open(piece.path, "rb") as handle:
+    with open_binary(piece.path) as handle:
         handle.seek(lo)
         remaining = hi - lo
         while remaining > 0:
@@ -159,11 +170,11 @@ def _parse_line(source: str, line: bytes) -> tuple[str, dict[str, Any] | None, s
 def iter_piece_records(piece: Piece) -> Iterator[tuple[str, dict[str, Any] | None, str | None]]:
     """(source, record, error) for the JSONL lines of a piece, numbered as the whole-file reader numbers them."""
     if piece.end is None:
-        yield from iter_jsonl_records(Path(piece.path))
+        yield from _whole_jsonl(piece.path)
         return
     number = piece.first_line - 1
     try:
-        with open(piece.path, "rb") as handle:
+        with open_binary(piece.path) as handle:
             if piece.start > 0:
                 handle.seek(piece.start - 1)
                 handle.readline()  # the line cut by the block start belongs to the previous block
@@ -176,6 +187,24 @@ def iter_piece_records(piece: Piece) -> Iterator[tuple[str, dict[str, Any] | Non
                     yield _parse_line(f"{piece.path}#{number}", line)
     except (OSError, EOFError, zlib.error) as exc:
         yield f"{piece.path}#{number + 1}", None, f"truncated file: {exc}"
+
+
+def _whole_jsonl(path: str) -> Iterator[tuple[str, dict[str, Any] | None, str | None]]:
+    if not is_url(path):
+        yield from iter_jsonl_records(Path(path))
+        return
+    with local_copy(path) as local:  # gzip and all: the local reader decides, as for a local file
+        for source, record, error in iter_jsonl_records(local):
+            yield path + source.removeprefix(str(local)), record, error
+
+
+def _whole_file_documents(path: str, options: ReadOptions) -> Iterator[RawDocument]:
+    if not is_url(path):
+        yield from iter_documents([path], options)
+        return
+    with local_copy(path) as local:
+        for document in iter_documents([local], options):
+            yield with_url_source(document, local, path)
 
 
 def _html_document(source: str, record: dict[str, Any] | None, error: str | None, options: ReadOptions) -> RawDocument:
@@ -199,7 +228,7 @@ def _html_document(source: str, record: dict[str, Any] | None, error: str | None
 def iter_piece_documents(pieces: Sequence[Piece], options: ReadOptions) -> Iterator[RawDocument]:
     for piece in pieces:
         if piece.end is None:
-            yield from iter_documents([piece.path], options)
+            yield from _whole_file_documents(piece.path, options)
         else:
             for source, record, error in iter_piece_records(piece):
                 yield _html_document(source, record, error, options)

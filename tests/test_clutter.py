@@ -75,6 +75,26 @@ PROMPTS = [
     ("Plague warning: CDC names eight diseases [VIDEO]", "text.teaser_tag"),
     ("Here's The Unsubscribe", "text.newsletter"),
     ("Was this article helpful?", "text.engagement"),
+    (
+        "Harbor Notes is a production of the Harbor Press. If you liked this article, please consider sharing it.",
+        "text.engagement",
+    ),
+    ("By entering your email, you agree to receive our emails and our marketing messages.", "text.form_consent"),
+    ("and agree to our Terms & Conditions and Privacy Policy.", "text.form_consent"),
+    (
+        "This site is protected by reCAPTCHA and the Google Privacy Policy and Terms of Service apply.",
+        "text.form_consent",
+    ),
+    (
+        "A note from the kitchen: our menus follow expert guidance. Get $10 off your first order with code: FRESH10.",
+        "text.offer",
+    ),
+    (
+        "This story was produced by the Example Report, a nonprofit newsroom. Sign up for our weekly newsletter.",
+        "text.newsletter",
+    ),
+    ("We may be compensated when you click on a link to one of our advertising partners.", "text.affiliate"),
+    ("Last Updated: December 15th 2025", "text.byline_date"),
 ]
 
 
@@ -99,6 +119,13 @@ SENTENCES = [
     "The vote on March 3 was close, officials said.",
     "The unsubscribe rate of the campaign rose to 2% last year.",
     "Tags on the luggage were checked twice, the airline said.",
+    # near misses of the form-consent, discount, newsletter-sentence and compensation rules
+    "Both sides agree to the terms of the ceasefire, the mediators said on Sunday.",
+    "By Friday, residents agree to the new parking plan, the survey suggests.",
+    "The shop offers 25% off its annual plan with code SPRING until the end of the month, the company said.",
+    "Workers who switch jobs may receive compensation for lost pension rights, the court ruled.",
+    "The newsletter's editor said 40,000 readers subscribe to it. Sign-ups doubled in a year.",
+    "He finished 2nd on May 5 at the national championships in Leeds.",
 ]
 
 
@@ -114,6 +141,22 @@ def test_byline_and_date_lines_only_at_the_edges() -> None:
     lines = ["By Jane Doe", "Updated at 1:23 p.m.", prose, "March 3, 2020", prose]
     spans = detect_lines(lines, DEFAULT)
     assert [(span.line, span.rule) for span in spans] == [(0, "text.byline_date"), (1, "text.byline_date")]
+
+
+def test_reader_prompts_inside_a_note_only_at_the_edges() -> None:
+    """Scanning rules that read a whole paragraph (consent text, discount codes, 'if you liked this') fire only in
+    the lead or the tail: between two paragraphs of the story such a sentence may be reported content."""
+    prose = (
+        "The council approved the budget on Tuesday after a long debate that took most of the afternoon, a clerk said."
+    )
+    middle = [
+        "By clicking accept, users agree to our terms of service, the complaint quotes the app as saying.",
+        "The firm told customers: get 20% off your next order with code SORRY after the outage, a spokesman said.",
+        "She said: if you liked this article, you will like the book, and the audience laughed at the joke.",
+    ]
+    for line in middle:
+        assert detect_lines([prose, line, prose], DEFAULT) == [], line
+        assert [span.line for span in detect_lines([prose, line], DEFAULT)] == [1], line
 
 
 def test_explicit_byline_label_anywhere() -> None:
@@ -220,6 +263,46 @@ def test_promo_container_inside_the_body() -> None:
     )
     box = "The Morning Edition, picked by our editors"
     assert rules_for([prose[0], box, prose[1], prose[2]], body) == {box: "structure.promo_container"}
+
+
+def test_headline_row_of_a_layout_table() -> None:
+    prose = [PARAGRAPH.format(n) for n in range(3)]
+    row = "| Council passes budget | January 22nd, 2019 |"
+    body = "<table><tr><td><h2>Council passes budget</h2></td><td>January 22nd, 2019</td></tr></table>"
+    body += "".join(f"<p>{line}</p>" for line in prose)
+    assert rules_for([row, *prose], body) == {row: "structure.headline"}
+    other = "| Council passes budget | Ward 4 results |"  # a cell that is not a date or a byline: a real table
+    assert rules_for([other, *prose], body.replace("January 22nd, 2019", "Ward 4 results")) == {}
+
+
+def page_rules(lines: list[str], page: str) -> dict[str, str]:
+    structure = PageStructure.from_tree(lxml_html.document_fromstring(page), PAGE_URL, "Oops")
+    return {lines[span.line]: span.rule for span in detect_lines(lines, DEFAULT, structure)}
+
+
+def test_the_body_is_never_a_menu() -> None:
+    """When trafilatura's text is mostly a menu, the menu must not become the body root: inside the root the
+    <nav> evidence is never read and the menu would pass as the article's own lines."""
+    sections = [f"Section {n}" for n in range(12)]
+    menu = "".join(f"<li><a href='/section/{n}'>{line}</a></li>" for n, line in enumerate(sections))
+    notice = PARAGRAPH.format("but this page only shows the notice that the story has moved")
+    page = (
+        f"<html><head><title>Oops</title></head><body><header><nav><ul>{menu}</ul></nav></header>"
+        f"<main><p>{notice}</p></main></body></html>"
+    )
+    assert page_rules([*sections, notice], page) == dict.fromkeys(sections, "structure.edge_container")
+
+
+def test_links_in_a_text_without_a_paragraph_are_a_link_list() -> None:
+    stories = [f"Popular story number {n}" for n in range(8)]
+    items = "".join(f"<li><a href='/story/{n}'>{line}</a></li>" for n, line in enumerate(stories))
+    page = f"<html><body><main><h2>Sorry, we could not find that story</h2><ul>{items}</ul></main></body></html>"
+    heading = "Sorry, we could not find that story"
+    assert page_rules([heading, *stories], page) == dict.fromkeys(stories, "structure.link_list")
+    # one real paragraph and the same links are the article's own list: they stay
+    prose = PARAGRAPH.format("and the list below names the stories readers asked about most")
+    with_prose = page.replace("</h2>", f"</h2><p>{prose}</p>")
+    assert page_rules([heading, prose, *stories], with_prose) == {}
 
 
 # ---------------------------------------------------------------------------------------------- templates

@@ -146,6 +146,41 @@ def test_rejections_have_specific_reasons(content: bytes, reason: str) -> None:
     assert caught.value.reason == reason
 
 
+def error_page(main: str) -> bytes:
+    menu = "".join(f"<li><a href='/section/{n}'>Section {n}</a></li>" for n in range(25))
+    return (
+        "<!DOCTYPE html><html><head><title>Oops</title></head><body>"
+        f"<header><nav><ul>{menu}</ul></nav></header><main>{main}</main>"
+        f"<footer><ul>{menu}</ul><p>© News Example</p></footer></body></html>"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    "main",
+    [
+        "<h1>404</h1><p>Page not found.</p><p><a href='/'>Go home</a></p>",
+        "<h1>Checking your browser before accessing news.example</h1><p>Please wait.</p>",
+        "<h1>Sorry, we couldn't find that story</h1><ul>"
+        + "".join(f"<li><a href='/story/{n}'>Popular story {n}</a></li>" for n in range(30))
+        + "</ul>",
+    ],
+    ids=["404", "challenge", "soft-404"],
+)
+def test_error_pages_are_empty_not_their_menus(main: str) -> None:
+    """trafilatura falls back to the menus and link lists of a page without an article: they are navigation."""
+    with pytest.raises(ExtractionError) as caught:
+        extract_article(doc(error_page(main)), ExtractConfig(), ClutterConfig())
+    assert caught.value.reason == "empty after extraction"
+
+
+def test_an_article_behind_a_big_menu_is_kept() -> None:
+    article = "".join(p(line) for line in PROSE)
+    kept = extract_article(
+        doc(error_page(f"<article><h1>Council passes budget</h1>{article}</article>")), ExtractConfig(), ClutterConfig()
+    )
+    assert kept.text.split("\n") == PROSE
+
+
 def test_too_large_is_rejected_before_parsing() -> None:
     with pytest.raises(ExtractionError) as caught:
         extract_article(doc(b"<html>" + b"x" * 5000), ExtractConfig(max_html_bytes=1000), ClutterConfig())

@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from cleaner.clutter.config import RULE_FAMILIES, ClutterConfig
-from cleaner.clutter.rules import RULES, RuleSet, TextRule, compile_user_patterns, match_line, rule_set
+from cleaner.clutter.rules import (
+    RULES,
+    RuleSet,
+    TextRule,
+    compile_user_patterns,
+    is_masthead,
+    match_line,
+    rule_set,
+)
 from cleaner.clutter.structure import NO_EVIDENCE, LineEvidence, PageStructure, line_key
 from cleaner.clutter.templates import TEMPLATE_RULE, strip_site_templates
 from cleaner.clutter.textnorm import fold
@@ -40,6 +48,7 @@ STRUCTURE_RULE_IDS = (
     "structure.tail_outside_body",
     "structure.edge_container",
     "structure.promo_container",
+    "structure.link_list",
 )
 RULE_IDS: tuple[str, ...] = (*dict.fromkeys(rule.id for rule in RULES), *STRUCTURE_RULE_IDS, TEMPLATE_RULE)
 
@@ -215,12 +224,30 @@ def _placed_like_teaser(index: int, page: _Page, line: str, ev: LineEvidence) ->
     return (page.in_run(index) and not page.followed_by_prose(index)) or page.in_tail(index)
 
 
+def _headline_row(line: str, structure: PageStructure) -> bool:
+    """Old hand-made pages lay out the headline and its date in one table row, which trafilatura renders as
+    "| Headline | January 22nd, 2019 |": a headline cell, every other cell a masthead (date, byline)."""
+    if not (line.startswith("|") and line.endswith("|")):
+        return False
+    cells = [cell.strip() for cell in line.strip("|").split("|") if cell.strip()]
+    headline = [structure.is_headline(cell) for cell in cells]
+    return any(headline) and all(is_title or is_masthead(cell) for cell, is_title in zip(cells, headline, strict=True))
+
+
 def _structural_span(index: int, page: _Page, structure: PageStructure, disabled: frozenset[str]) -> Span | None:
     line, size, ev = page.lines[index], page.sizes[index], page.evidence[index]
-    if index < 3 and "structure.headline" not in disabled and structure.is_headline(line):
-        return Span(index, "structure.headline", "repeats the article's headline (kept in the title field)")
+    if index < 3 and "structure.headline" not in disabled:
+        if structure.is_headline(line):
+            return Span(index, "structure.headline", "repeats the article's headline (kept in the title field)")
+        if _headline_row(line, structure):
+            return Span(index, "structure.headline", "a layout-table row of the headline and its date or byline")
     if not ev.matched:
         return None
+    if page.last < 0 and ev.link_only and size <= TEASER_MAX_WORDS and "structure.link_list" not in disabled:
+        # not one sentence-like paragraph in the whole text: a section index, a soft 404's "popular stories", a
+        # menu trafilatura fell back to; its whole-line links are navigation, and when nothing else is left the
+        # document is rejected as empty
+        return Span(index, "structure.link_list", f"link in a text without a paragraph: the line links to {ev.href}")
     if (
         ev.link_only
         and ev.teaser_link

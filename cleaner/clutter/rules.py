@@ -197,8 +197,8 @@ _MONTHS = (
     "maart|mei|augustus"
 )
 _DATE = (
-    rf"(?:\d{{1,4}}[./-]\d{{1,2}}[./-]\d{{1,4}}|\b(?:{_MONTHS})\.?\s+\d{{1,2}}\b"
-    rf"|\b\d{{1,2}}\.?\s+(?:de\s+)?(?:{_MONTHS})\b|\b\d{{1,2}}:\d{{2}}\b)"
+    rf"(?:\d{{1,4}}[./-]\d{{1,2}}[./-]\d{{1,4}}|\b(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b"
+    rf"|\b\d{{1,2}}(?:st|nd|rd|th|er)?\.?\s+(?:de\s+|of\s+)?(?:{_MONTHS})\b|\b\d{{1,2}}:\d{{2}}\b)"
 )
 _PLATFORMS = (
     r"(?:twitter|facebook|instagram|linkedin|x|tiktok|youtube|telegram|whatsapp|threads|google news|flipboard|"
@@ -215,6 +215,7 @@ _MASTHEAD_WORDS = frozenset(
         _MONTHS.replace("|", " ")
         + " by written posted published updated update last modified on at am pm a m p est edt pst pdt cst cdt mst"
         " mdt gmt utc bst cet cest ist et pt ct mt hrs ago min mins minutes hours date time de às as le la à um am"
+        " st nd rd th er of"  # ordinal dates: "January 22nd, 2019", "1er mars", "3rd of May"
         " el por publicado publicada atualizado atualizada actualizado mis à jour aktualisiert veröffentlicht von"
         " il alle pubblicato aggiornato door op om bijgewerkt gepubliceerd monday tuesday wednesday thursday friday"
         " saturday sunday mon tue tues wed thu thur thurs fri sat sun lundi mardi mercredi jeudi vendredi samedi"
@@ -228,7 +229,7 @@ _MASTHEAD_WORDS = frozenset(
 _BY_NAME = re.compile(r"\b(?:by|von|par|por|di|door)\s+((?:[A-Z][\w'’.-]*\s*){1,4})\W*$", re.IGNORECASE)
 
 
-def _masthead(line: str) -> bool:
+def is_masthead(line: str) -> bool:
     """A byline ('By' + at most four capitalised names) or a date line (a date, label words, at most one other
     word, optionally ending 'by' + names). Event lists ('June 17 -- Bridgestone Arena, Nashville') stay."""
     byline = _BYLINE_START.match(line)
@@ -312,6 +313,18 @@ def _build_rules() -> tuple[TextRule, ...]:
         ),
         TextRule(
             "text.newsletter",
+            ("en",),
+            re.compile(r".{0,300}?[.!?]\s+(?:sign up|subscribe|register) (?:for|to)\b.{0,80}?\bnewsletters?\b"),
+            "The closing sentence of a lead or tail note ('... produced by X, a nonprofit newsroom. Sign up for "
+            "our newsletter.'): the note is the publisher's, not the story's. Only in the lead or the tail, and "
+            "only as a sentence of its own.",
+            "newsletter sign-up prompt",
+            max_words=60,
+            region=EDGE,
+            needles=("sign up for", "sign up to", "subscribe to", "subscribe for", "register for", "register to"),
+        ),
+        TextRule(
+            "text.newsletter",
             european,
             re.compile(
                 r".{0,200}\b(?:delivered|sent|straight|right) (?:in)?to your (?:inbox|e-?mail)"
@@ -388,9 +401,13 @@ def _build_rules() -> tuple[TextRule, ...]:
                 r"|(?:this|our) (?:post|article|page|site|content) (?:may )?contains? affiliate links"
                 r"|as an amazon associate|earns? from qualifying purchases"
                 r"|(?:purchases|sales) made through (?:our |these )?links"
-                r"|(?:is|are) supported by (?:commissions|affiliate))"
+                r"|(?:is|are) supported by (?:commissions|affiliate)"
+                r"|(?:we|i) (?:may|might|will|can) (?:be compensated|receive (?:a )?(?:\w+ )?compensation)"
+                r"|compensated when you click)"
             ),
-            "Affiliate disclosures: commerce boilerplate added under or above the article, not its content.",
+            "Affiliate disclosures: commerce boilerplate added under or above the article, not its content. The "
+            "compensation wording needs 'we' or 'I' as its subject ('We may be compensated when you click'), so a "
+            "salary story's 'you may receive compensation' stays.",
             "affiliate disclosure",
             max_words=60,
             needles=(
@@ -402,6 +419,7 @@ def _build_rules() -> tuple[TextRule, ...]:
                 "amazon associate",
                 "qualifying purchases",
                 "made through",
+                "compensat",
             ),
         ),
         TextRule(
@@ -452,6 +470,58 @@ def _build_rules() -> tuple[TextRule, ...]:
             max_words=40,
         ),
         TextRule(
+            "text.engagement",
+            ("en",),
+            re.compile(
+                r".{0,300}?\bif you (?:really )?(?:liked|enjoyed|loved|appreciated|found value in) (?:this|my|our|"
+                r"today'?s) (?:article|story|post|piece|essay|newsletter|issue|episode|guide|content)\b"
+            ),
+            "The scanning half: a closing 'If you liked this article, please share / subscribe' after a sentence "
+            "about the publication. Only in the lead or the tail, where the site's own notes sit.",
+            "rating / comment request",
+            max_words=80,
+            region=EDGE,
+            needles=(
+                "if you liked",
+                "if you enjoyed",
+                "if you loved",
+                "if you appreciated",
+                "if you found value",
+                "if you really",
+            ),
+        ),
+        TextRule(
+            "text.form_consent",
+            ("en",),
+            re.compile(
+                r".{0,200}?\b(?:by (?:entering|submitting|providing|signing up|subscribing|clicking|registering|"
+                r"continuing)\b.{0,120}?\byou (?:agree|consent|acknowledge|accept)"
+                r"|(?:agree|consent) to (?:our|the)(?: [\w&,]+){0,4} (?:terms (?:of (?:service|use)|(?:and|&) "
+                r"conditions)|privacy (?:policy|notice|statement))"
+                r"|(?:this|the) (?:site|form|page) is protected by recaptcha)"
+            ),
+            "The legal small print of a sign-up or contact form ('By entering your email, you agree to ...', "
+            "'... agree to our Terms & Conditions and Privacy Policy', reCAPTCHA notices). Only in the lead or the "
+            "tail, and only with 'you agree' after 'by <doing>' or a named policy, so 'both sides agree to the "
+            "terms' stays.",
+            "sign-up form consent text",
+            max_words=40,
+            region=EDGE,
+            needles=(
+                "by entering",
+                "by submitting",
+                "by providing",
+                "by signing up",
+                "by subscribing",
+                "by clicking",
+                "by registering",
+                "by continuing",
+                "agree to",
+                "consent to",
+                "recaptcha",
+            ),
+        ),
+        TextRule(
             "text.offer",
             ("en",),
             re.compile(
@@ -466,6 +536,21 @@ def _build_rules() -> tuple[TextRule, ...]:
             "'talk to our experts'). Both are needed, so a review saying a service 'offers a free trial' stays.",
             "marketing call to action",
             max_words=30,
+        ),
+        TextRule(
+            "text.offer",
+            ("en",),
+            re.compile(
+                r".{0,400}?(?:^|[.!?:]\s+)(?:get|save|take|enjoy|claim|receive)\s+(?:an? (?:extra|additional) )?"
+                r"(?:up to )?(?:\d+\s?%|[$€£]\s?\d+)\s?off\b.{0,100}?\bcode\b"
+            ),
+            "The scanning half: a sentence telling the reader to take a discount with a code ('Get $10 off your "
+            "first order with code X') closing a site's note about its own product. Only in the lead or the tail; "
+            "a deals story reporting that a shop 'offers 25% off with code X' has no imperative and stays.",
+            "marketing call to action",
+            max_words=80,
+            region=EDGE,
+            needles=(" off",),
         ),
         TextRule(
             "text.ui_label",
@@ -522,7 +607,7 @@ def _build_rules() -> tuple[TextRule, ...]:
             "byline / date line",
             max_words=14,
             region=EDGE,
-            verify=_masthead,
+            verify=is_masthead,
             needles=(
                 "by ",
                 "By ",

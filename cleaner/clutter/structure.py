@@ -11,7 +11,8 @@ What counts as evidence (calibrated on kinds of clutter, not on pages):
 - the line sat in a promo container: class/id/aria tokens such as related, recommended, newsletter, promo,
   outbrain, subscribe, share. Containers are only read between the line's element and the article body root (the
   deepest element holding most of the matched lines), so the body's own wrapper classes never count, and a
-  container holding more than a few thousand characters is never a promo box;
+  container holding more than a few thousand characters is never a promo box. A candidate root whose matched lines
+  are mostly whole links is a menu or a link list, never the body (error pages: trafilatura falls back to the nav);
 - the line repeats the page's headline at the top of the body (the headline lives in the title field).
 """
 
@@ -34,6 +35,7 @@ MIN_LINK_CHARS = 8  # shorter link texts ("Home", "Share") would collide with he
 PROMO_CONTAINER_MAX_CHARS = 4000  # a related box is small; the article body is not
 MAX_ANCESTORS = 12
 BODY_SHARE = 0.6  # the body root holds at least this share of the matched lines
+LINK_LIST_SHARE = 0.5  # ...of which at most this share may be whole-line links
 
 # Class/id/aria tokens (after splitting on punctuation and camelCase) naming promo, recirculation, newsletter, ad and
 # social containers, from common CMS and widget conventions (WordPress related-posts plugins, Outbrain/Taboola,
@@ -265,6 +267,7 @@ class PageStructure:
     def locate_body_keys(self, keys: Sequence[str]) -> None:
         """`locate_body` for lines already turned into `line_key`s (callers that also ask for evidence)."""
         per_parent: Counter[HtmlElement] = Counter()  # lines share parents: walk each parent's ancestors once
+        links_per_parent: Counter[HtmlElement] = Counter()
         matched = 0
         for key in keys:
             element = self._blocks.get(key)
@@ -274,14 +277,22 @@ class PageStructure:
             parent = element.getparent()
             if parent is not None:
                 per_parent[parent] += 1
+                links_per_parent[parent] += key in self._anchors
         if matched < 3:
             return
         counts: Counter[HtmlElement] = Counter()
+        links: Counter[HtmlElement] = Counter()
         for parent, lines_below in per_parent.items():
+            links_below = links_per_parent[parent]
             for node in (parent, *parent.iterancestors()):
                 counts[node] += lines_below
+                links[node] += links_below
         need = BODY_SHARE * matched
-        candidates = [element for element, count in counts.items() if count >= need]
+        # A body whose lines are mostly whole links is a menu or a link list (what trafilatura falls back to on an
+        # error page with no article): no body then, so navigation lines keep their <nav>/<footer> evidence.
+        candidates = [
+            element for element, count in counts.items() if count >= need and links[element] <= LINK_LIST_SHARE * count
+        ]
         if candidates:
             # the deepest candidate: every other candidate is one of its ancestors
             root = max(candidates, key=lambda element: sum(1 for _ in element.iterancestors()))

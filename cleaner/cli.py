@@ -85,7 +85,7 @@ SummaryFormat = Annotated[
     str, typer.Option("--summary-format", help="Summary as 'text' (stderr) or 'json' (stdout, for machines).")
 ]
 OutputFormat = Annotated[
-    str | None, typer.Option("--format", help="Output format: jsonl, jsonl.gz or parquet (needs cleaner[parquet]).")
+    str | None, typer.Option("--format", help="Output format: jsonl, jsonl.gz or parquet (needs cleaner\\[parquet]).")
 ]
 HtmlKey = Annotated[str | None, typer.Option("--html-key", help="JSONL inputs: the field holding HTML.")]
 UrlKey = Annotated[str | None, typer.Option("--url-key", help="JSONL inputs: the field holding the page URL.")]
@@ -99,7 +99,7 @@ DisableFamily = Annotated[
     typer.Option("--disable", help="Turn a clutter rule family (text, structure, template) or a rule id off."),
 ]
 Engine = Annotated[
-    str, typer.Option("--engine", help="Where to run: 'local' (this machine) or 'dask' (needs cleaner[dask]).")
+    str, typer.Option("--engine", help="Where to run: 'local' (this machine) or 'dask' (needs cleaner\\[dask]).")
 ]
 Scheduler = Annotated[
     str | None,
@@ -112,7 +112,11 @@ IndexDir = Annotated[
     ),
 ]
 UserRule = Annotated[
-    list[str] | None, typer.Option("--rule", help="Extra clutter rule: a regex a whole clutter line matches.")
+    list[str] | None,
+    typer.Option(
+        "--rule",
+        help="Extra clutter rule: a regex matched case-insensitively from the start of a line; a match removes it.",
+    ),
 ]
 
 

@@ -18,7 +18,7 @@ from cleaner.explain import MIN_PASSAGE_WORDS, explain_document, render_text, sh
 from cleaner.index import write_run_with_index
 from cleaner.models import Article
 from tests.conftest import read_jsonl
-from tests.test_index import CUT, _story, _words, cli_has
+from tests.test_index import CUT, _story, _words
 
 DEMO_PREFIX = "fixtures/demo/"
 
@@ -141,7 +141,6 @@ def test_a_duplicate_of_an_event_kept_by_an_earlier_run_is_explained_from_the_up
     assert expl.shared and expl.shared_share == pytest.approx(1.0)
 
 
-@pytest.mark.skipif(not cli_has("explain"), reason="`cleaner explain` is not wired into cli.py yet")
 def test_the_explain_command_prints_text_or_json_and_fails_cleanly(demo_run: Path) -> None:
     from typer.testing import CliRunner
 

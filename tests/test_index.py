@@ -401,17 +401,6 @@ def test_a_first_commit_interrupted_before_current_leaves_an_empty_usable_index(
     assert index_result(read_index(tmp_path, CUT)) == index_result(update.state)
 
 
-def cli_has(command: str, option: str | None = None) -> bool:
-    """Whether cli.py has the command (and option) yet: the lead wires them, these tests then run."""
-    import typer.main
-
-    from cleaner.cli import app
-
-    found = getattr(typer.main.get_command(app), "commands", {}).get(command)
-    return found is not None and (option is None or any(option in p.opts for p in found.params))
-
-
-@pytest.mark.skipif(not cli_has("dedup", "--index"), reason="`--index` is not wired into cli.py yet")
 def test_cli_runs_with_an_index_and_refuses_other_settings(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 

@@ -65,7 +65,10 @@ def check(
         typer.Option("--update-baseline", help="Accept every current finding and store the records' signatures."),
     ] = False,
     baseline: Annotated[
-        Path | None, typer.Option("--baseline", help="Baseline file (default: check.baseline, .cleaner-baseline.json).")
+        Path | None,
+        typer.Option(
+            "--baseline", help="Baseline file (default: the config's check.baseline, else .cleaner-baseline.json)."
+        ),
     ] = None,
     no_baseline: Annotated[bool, typer.Option("--no-baseline", help="Ignore the baseline: report everything.")] = False,
     select: Annotated[

@@ -82,18 +82,21 @@ def detect_lines(lines: Sequence[str], config: ClutterConfig, structure: PageStr
             for key, size in zip(keys, sizes, strict=True)
         ]
     page = _Page(lines, sizes, evidence)
+    text_spans: dict[int, Span] = {}
+    if rules is not None:
+        for index, line in enumerate(lines):
+            if sizes[index] <= rules.max_words:  # fold only lines some rule could match
+                rule = match_line(line, fold(line), sizes[index], rules, page.at_edge(index))
+                if rule is not None:
+                    text_spans[index] = Span(index, rule.id, rule.reason)
+    if not use_structure:
+        return list(text_spans.values())
+    page.text_clutter = frozenset(text_spans)  # structural evidence looks past these to the story's own lines
     spans: list[Span] = []
-    for index, line in enumerate(lines):
-        size = sizes[index]
-        rule = None
-        if rules is not None and size <= rules.max_words:  # fold only lines some rule could match
-            rule = match_line(line, fold(line), size, rules, page.at_edge(index))
-        if rule is not None:
-            spans.append(Span(index, rule.id, rule.reason))
-        elif use_structure:
-            span = _structural_span(index, page, structure, config.disabled_rules)
-            if span is not None:
-                spans.append(span)
+    for index in range(len(lines)):
+        span = text_spans.get(index) or _structural_span(index, page, structure, config.disabled_rules)
+        if span is not None:
+            spans.append(span)
     return spans
 
 
@@ -163,6 +166,13 @@ TEASER_MIN_WORDS = 3
 CONTAINER_MAX_WORDS = 40
 TAIL_MAX_WORDS = 12
 WEAK_MAX_WORDS = 8
+# A headline alone in its own paragraph mid-body: headline-length, and only one or two per article (sites drop a
+# teaser or two into the text; a page with more such lines is a listicle whose item names link to reviews).
+LONE_TEASER_MIN_WORDS = 5
+LONE_TEASER_MAX_WORDS = 20
+LONE_TEASERS_PER_PAGE = 2
+_HEADLINE_END_STRIP = "\"”’»)]'"
+_NOT_HEADLINE_END = frozenset(".!;:,…")
 
 
 def _prose(line: str, size: int) -> bool:
@@ -177,7 +187,7 @@ def word_units(line: str) -> int:
 class _Page:
     """Per-article context: which lines are real paragraphs, where the body starts and ends."""
 
-    __slots__ = ("evidence", "first", "last", "lines", "real", "sizes")
+    __slots__ = ("_lone_links", "evidence", "first", "last", "lines", "real", "sizes", "text_clutter")
 
     def __init__(self, lines: Sequence[str], sizes: list[int], evidence: list[LineEvidence]) -> None:
         self.lines = lines
@@ -190,6 +200,8 @@ class _Page:
         real_indices = [index for index, real in enumerate(self.real) if real]
         self.first = real_indices[0] if real_indices else len(lines)
         self.last = real_indices[-1] if real_indices else -1
+        self._lone_links: int | None = None
+        self.text_clutter: frozenset[int] = frozenset()  # lines a text rule removes
 
     def at_edge(self, index: int) -> bool:
         """In the lead or the tail: up to the first real paragraph or from the last one on (a long author blurb is
@@ -212,6 +224,31 @@ class _Page:
     def followed_by_prose(self, index: int) -> bool:
         return index + 1 < len(self.lines) and self.real[index + 1]
 
+    def in_middle(self, index: int) -> bool:
+        """Between the article's first and last real paragraphs."""
+        return self.first < index < self.last
+
+    def lone_links(self) -> int:
+        """How many mid-body lines are a link to another article of the site alone in a paragraph (counted once)."""
+        if self._lone_links is None:
+            self._lone_links = sum(
+                1
+                for index, ev in enumerate(self.evidence)
+                if ev.sole_paragraph_link and ev.teaser_link and self.in_middle(index)
+            )
+        return self._lone_links
+
+    def between_paragraphs(self, index: int) -> bool:
+        """The nearest lines before and after that are not text-rule clutter (an ad marker between a teaser and
+        the story) are both real paragraphs: not a heading, a list or another link next to it."""
+        return self._real_neighbour(index, -1) and self._real_neighbour(index, 1)
+
+    def _real_neighbour(self, index: int, step: int) -> bool:
+        index += step
+        while 0 <= index < len(self.lines) and index in self.text_clutter:
+            index += step
+        return 0 <= index < len(self.lines) and self.real[index]
+
 
 def _placed_like_teaser(index: int, page: _Page, line: str, ev: LineEvidence) -> bool:
     """Where a whole-line link to another article of the site is a teaser rather than a linked heading or a list
@@ -222,6 +259,23 @@ def _placed_like_teaser(index: int, page: _Page, line: str, ev: LineEvidence) ->
     if ev.in_list:
         return False
     return (page.in_run(index) and not page.followed_by_prose(index)) or page.in_tail(index)
+
+
+def _lone_teaser(index: int, page: _Page, line: str, size: int, ev: LineEvidence) -> bool:
+    """A paragraph that is nothing but a headline linking to another article of the site, set between two of the
+    story's paragraphs: an inline "related" teaser. Guards for real content that is a link: a list item or a link
+    next to a heading, another link or a list (references, resources, a table of contents, "More posts:"), a link
+    the previous line announces, a link to a section (#fragment), a line ending like a sentence or a clause, and a
+    page with many such lines (a listicle's linked item names)."""
+    if not (ev.sole_paragraph_link and not ev.in_list and not ev.outside_body and page.in_middle(index)):
+        return False
+    if not LONE_TEASER_MIN_WORDS <= size <= LONE_TEASER_MAX_WORDS or "#" in (ev.href or ""):
+        return False
+    if line.rstrip().rstrip(_HEADLINE_END_STRIP)[-1:] in _NOT_HEADLINE_END:
+        return False
+    if page.lines[index - 1].rstrip().endswith(":"):  # "...the full ruling is here:" announces the link
+        return False
+    return page.between_paragraphs(index) and page.lone_links() <= LONE_TEASERS_PER_PAGE
 
 
 def _headline_row(line: str, structure: PageStructure) -> bool:
@@ -253,9 +307,13 @@ def _structural_span(index: int, page: _Page, structure: PageStructure, disabled
         and ev.teaser_link
         and TEASER_MIN_WORDS <= size <= TEASER_MAX_WORDS
         and "structure.link_only" not in disabled
-        and _placed_like_teaser(index, page, line, ev)
     ):
-        return Span(index, "structure.link_only", f"teaser headline: the whole line links to {ev.href}")
+        if _placed_like_teaser(index, page, line, ev):
+            return Span(index, "structure.link_only", f"teaser headline: the whole line links to {ev.href}")
+        if _lone_teaser(index, page, line, size, ev):
+            return Span(
+                index, "structure.link_only", f"teaser headline alone in a paragraph mid-body: links to {ev.href}"
+            )
     if (
         ev.outside_body
         and page.in_tail(index)

@@ -7,7 +7,8 @@ text_content() on nested layout tables). Ancestors are read only for the few lin
 What counts as evidence (calibrated on kinds of clutter, not on pages):
 - the line is the whole text of a link, or starts with one (a teaser headline, a teaser with its blurb), and the
   link goes to another article of the same site (related-content widgets link inward; sources and shops a writer
-  cites link outward) or to a fragment of this page (a table of contents);
+  cites link outward) or to a fragment of this page (a table of contents); and whether that link is all its <p>
+  holds (a headline set as a paragraph of its own, how sites drop a single teaser into the story);
 - the line sat in a promo container: class/id/aria tokens such as related, recommended, newsletter, promo,
   outbrain, subscribe, share. Containers are only read between the line's element and the article body root (the
   deepest element holding most of the matched lines), so the body's own wrapper classes never count, and a
@@ -21,8 +22,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
+from itertools import islice
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -179,6 +181,7 @@ class LineEvidence:
     weak_container: str | None = None  # a layout/UI container (sidebar, nav, footer, author box) holds the line
     in_list: bool = False  # the line is a list item (<li>, <dd>)
     outside_body: bool = False  # the line's element is not inside the located body root
+    sole_paragraph_link: bool = False  # the whole-line link is all a <p> holds (a paragraph of its own)
 
     @property
     def teaser_link(self) -> bool:
@@ -307,7 +310,10 @@ class PageStructure:
         """`evidence` for a line already turned into its `line_key`."""
         anchor = self._anchors.get(key)
         if anchor is not None:
-            return self._evidence(anchor, anchor, len(key), len(key), link_only=True, short=short)
+            evidence = self._evidence(anchor, anchor, len(key), len(key), link_only=True, short=short)
+            if _sole_link_of_paragraph(anchor, self._blocks.get(key)):
+                evidence = replace(evidence, sole_paragraph_link=True)
+            return evidence
         block = self._blocks.get(key)
         if block is None:
             return NO_EVIDENCE
@@ -412,6 +418,14 @@ def _links_in(block: HtmlElement) -> tuple[int, HtmlElement | None]:
             linked += len(text)
             first = first if first is not None else anchor
     return linked, first
+
+
+def _sole_link_of_paragraph(anchor: HtmlElement, block: HtmlElement | None) -> bool:
+    """The <p> with the link's text is the link's own paragraph: the same text (the block was indexed under the
+    same key) and the link inside it, so nothing but the link is in it."""
+    if block is None or block.tag != "p":
+        return False
+    return any(node is block for node in islice(anchor.iterancestors(), 4))  # <p><strong><em><a>: a few levels
 
 
 def _path(url: str | None) -> str:

@@ -2,18 +2,23 @@
 
     python bench/throughput.py [--data ../shared/benchdata] [--rounds 3] [--sets aeb,wcxb]
 
-Every figure is a median over rounds that alternate baseline and ours, so machine noise hits both alike.
-The baselines:
-  bare extract      trafilatura.extract(html, include_comments=False): text only
-  bare + metadata   trafilatura.extract(html, output_format="json", with_metadata=True, include_comments=False):
-                    what a user calls to get text and metadata, which is what `cleaner run` returns
-Ours is the whole `cleaner run` (read files, extract, strip clutter, site templates, cluster, write three files).
+Every figure is a median over rounds; each round runs the four systems back to back (bare, ours j1, bare+meta,
+ours j2), so machine noise hits all of them alike. The baselines, one process, one core:
+  bare              trafilatura.extract(html, include_comments=False): text only
+  bare+meta         trafilatura.extract(html, output_format="json", with_metadata=True, include_comments=False):
+                    text and metadata, which is what `cleaner run` returns
+Ours is the whole `cleaner.run` (read files, extract with metadata, strip clutter, site templates, cluster, write
+four files and report.html) with `jobs` worker processes; at jobs=1 the parent process still reads, routes and
+writes beside its one worker. Everything is measured warm: a first untimed call of each system loads trafilatura's
+lazily built tables, as a first page would in a long run.
+The load average (1 minute) is printed before and after each set: on a shared machine, read j2/j1 with it.
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import os
 import shutil
 import statistics
 import sys
@@ -29,6 +34,8 @@ import trafilatura  # noqa: E402
 
 from cleaner import Config, run  # noqa: E402
 from cleaner.config import RunConfig  # noqa: E402
+
+SYSTEMS = ("bare", "ours j1", "bare+meta", "ours j2")
 
 
 def load_pages(data: Path, name: str) -> list[bytes]:
@@ -60,21 +67,36 @@ def write_corpus(pages: list[bytes], folder: Path) -> None:
         (folder / f"{index:05d}.html").write_bytes(page)
 
 
-def bench_set(name: str, pages: list[bytes], rounds: int) -> dict[str, float]:
+def bench_set(name: str, pages: list[bytes], rounds: int) -> dict[str, list[float]]:
+    """Seconds per round for each system."""
     folder = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
     write_corpus(pages, folder)
-    times: dict[str, list[float]] = {"bare": [], "bare+meta": [], "ours j1": [], "ours j2": []}
+    actions: dict[str, Callable[[], None]] = {
+        "bare": lambda: bare(pages, False),
+        "ours j1": lambda: ours(folder, 1),
+        "bare+meta": lambda: bare(pages, True),
+        "ours j2": lambda: ours(folder, 2),
+    }
+    times: dict[str, list[float]] = {system: [] for system in SYSTEMS}
     try:
-        bare(pages[:5], False)  # warm imports and caches outside the clock
+        bare(pages[:5], True)  # warm imports and lazily built tables outside the clock
         ours(folder, 1)
         for _ in range(rounds):
-            times["bare"].append(timed(lambda: bare(pages, False)))
-            times["ours j1"].append(timed(lambda: ours(folder, 1)))
-            times["bare+meta"].append(timed(lambda: bare(pages, True)))
-            times["ours j2"].append(timed(lambda: ours(folder, 2)))
+            for system in SYSTEMS:
+                times[system].append(timed(actions[system]))
     finally:
         shutil.rmtree(folder)
-    return {key: len(pages) / statistics.median(values) for key, values in times.items()}
+    return times
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    with open("/proc/cpuinfo", encoding="utf-8") as info:
+        for line in info:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return f"{os.cpu_count()} cores, {model}, Python {sys.version.split()[0]}, trafilatura {trafilatura.__version__}"
 
 
 def main() -> None:
@@ -82,20 +104,28 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "benchdata")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sets", default="aeb,wcxb")
+    parser.add_argument("--verbose", action="store_true", help="print every round's seconds")
     args = parser.parse_args()
+    print(f"machine: {machine()}; medians of {args.rounds} rounds; pages/s")
     print(
-        f"{'set':6} {'pages':>5} {'bare p/s':>9} {'bare+meta':>9} {'ours j1':>8} {'ours j2':>8} "
-        f"{'j1/bare':>8} {'j1/b+meta':>9} {'j2/j1':>6}"
+        f"{'set':6} {'pages':>5} {'bare':>7} {'bare+meta':>9} {'ours j1':>8} {'ours j2':>8} "
+        f"{'j1/bare':>8} {'j1/b+meta':>9} {'j2/j1':>6} {'load before/after':>18}"
     )
     for name in args.sets.split(","):
         pages = load_pages(args.data, name)
-        rate = bench_set(name, pages, args.rounds)
+        load_before = os.getloadavg()[0]
+        times = bench_set(name, pages, args.rounds)
+        load_after = os.getloadavg()[0]
+        rate = {system: len(pages) / statistics.median(seconds) for system, seconds in times.items()}
         print(
-            f"{name:6} {len(pages):5d} {rate['bare']:9.1f} {rate['bare+meta']:9.1f} {rate['ours j1']:8.1f} "
-            f"{rate['ours j2']:8.1f} {rate['ours j1'] / rate['bare']:8.2f} {rate['ours j1'] / rate['bare+meta']:9.2f} "
-            f"{rate['ours j2'] / rate['ours j1']:6.2f}",
+            f"{name:6} {len(pages):5d} {rate['bare']:7.1f} {rate['bare+meta']:9.1f} {rate['ours j1']:8.1f} "
+            f"{rate['ours j2']:8.1f} {rate['ours j1'] / rate['bare']:8.3f} {rate['ours j1'] / rate['bare+meta']:9.3f} "
+            f"{rate['ours j2'] / rate['ours j1']:6.3f} {load_before:9.2f}/{load_after:.2f}",
             flush=True,
         )
+        if args.verbose:
+            for system in SYSTEMS:
+                print(f"    {system:9} " + " ".join(f"{seconds:6.2f}s" for seconds in times[system]), flush=True)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,8 @@ _PARSER = HTMLParser(
     huge_tree=False,
 )
 _INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# the same characters one by one: `char in html` is a memchr-speed scan, 30 of them cost less than one regex pass
+_INVALID_XML_CHAR_LIST = tuple(chr(code) for code in (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF))
 _DOCTYPE = re.compile(r"<!DOCTYPE.*?>", re.IGNORECASE | re.DOTALL)
 _SELF_CLOSED_HTML = re.compile(r"(<html.*?)\s*/>", re.IGNORECASE)
 _HAS_TAG = re.compile(r"<[A-Za-z!/?]")
@@ -124,6 +126,34 @@ def clean_html(html: str | bytes, url: str | None = None, config: Config | None 
     return extract_article(doc, config.extract, config.clutter)
 
 
+_FILLER = "Local councils reviewed the budget for roads, schools and parks over a long evening meeting. "
+# A short article beside a long list: trafilatura prunes the list, finds too little text and runs its whole cascade
+# down to the justext retry, so every lazily built table (justext stoplists, our compiled rules) is built by this
+# one page. Its host name is too short for courlan's regex, so the TLD list is loaded too.
+_WARM_UP_PAGE = (
+    '<html lang="en"><head><title>Warm-up</title><meta property="og:site_name" content="Warm"></head><body><ul>'
+    + "".join(f"<li>{_FILLER * 3}</li>" for _ in range(12))
+    + f"</ul><main><h1>Warm-up</h1><p>{_FILLER}</p><p>Also Read: another story</p></main></body></html>"
+)
+
+
+_warm = False
+
+
+def warm_up(config: Config | None = None) -> None:
+    """Extract one built-in page, so that this process holds trafilatura and its lazily built tables.
+
+    Called before forking workers: each then inherits them instead of spending about half a second building
+    them again on its first page.
+    """
+    global _warm
+    if _warm:
+        return
+    with contextlib.suppress(Exception):  # only a speed-up: a real problem shows on the first real page
+        clean_html(_WARM_UP_PAGE, "https://abc.example/news/1", config)
+    _warm = True
+
+
 def parse_html(html: str) -> HtmlElement:
     """Parse once with lxml; raise ExtractionError("not html") when there is no markup to parse."""
     if not _HAS_TAG.search(html[:65_536]):
@@ -160,7 +190,8 @@ def _xml_safe_reference(match: re.Match[str]) -> str:
 
 def _repair(html: str) -> str:
     """The repairs trafilatura applies before parsing (libxml2 stumbles on these), so both see the same tree."""
-    html = _INVALID_XML_CHARS.sub("", html)
+    if any(char in html for char in _INVALID_XML_CHAR_LIST):  # rare: skip the slow regex pass on clean pages
+        html = _INVALID_XML_CHARS.sub("", html)
     html = _CHAR_REFERENCE.sub(_xml_safe_reference, html)
     if "doctype" in html[:50].lower():
         first, _, rest = html.partition("\n")

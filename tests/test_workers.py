@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
 
 from cleaner.workers import Failure, Limits, map_documents
 
@@ -42,3 +47,48 @@ def test_in_process_timeout() -> None:
     results = list(map_documents(square_or_misbehave, [2, -1], jobs=1, limits=Limits(timeout_seconds=0.5)))
     assert results[0] == 4
     assert isinstance(results[1], Failure) and results[1].reason == "timeout"
+
+
+def worker_pid(value: int) -> int:
+    return os.getpid()
+
+
+def test_a_worker_is_replaced_after_batch_size_documents() -> None:
+    pids = list(map_documents(worker_pid, range(7), jobs=1, limits=Limits(batch_size=3)))
+    assert len(set(pids[0:3])) == len(set(pids[3:6])) == 1
+    assert len({pids[0], pids[3], pids[6]}) == 3
+    assert os.getpid() not in pids  # jobs=1 still runs in a worker process: a crash cannot end the run
+    counts = Counter(map_documents(worker_pid, range(20), jobs=2, limits=Limits(batch_size=4)))
+    assert max(counts.values()) <= 4 and sum(counts.values()) == 20
+
+
+def crash_first_time(flag: str) -> str:
+    marker = Path(flag)
+    if not marker.exists():
+        marker.touch()
+        os.kill(os.getpid(), signal.SIGKILL)  # a death not caused by the document itself (an OOM kill of the worker)
+    return "done"
+
+
+def test_a_document_whose_worker_died_is_retried_once_in_a_fresh_worker(tmp_path: Path) -> None:
+    flags = [str(tmp_path / f"flag-{index}") for index in range(3)]
+    assert list(map_documents(crash_first_time, flags, jobs=2)) == ["done"] * 3
+
+
+def raise_value_error(value: int) -> int:
+    if value == 2:
+        raise ValueError("a bug in the function")
+    return value
+
+
+def test_an_exception_the_function_lets_escape_reaches_the_caller() -> None:
+    with pytest.raises(ValueError, match="a bug in the function"):
+        list(map_documents(raise_value_error, range(5), jobs=2))
+    assert multiprocessing.active_children() == []
+
+
+def test_stopping_early_ends_the_workers() -> None:
+    results = map_documents(square_or_misbehave, range(100), jobs=2)
+    assert next(results) == 0
+    results.close()
+    assert multiprocessing.active_children() == []

@@ -88,9 +88,11 @@ def iter_outcomes(
 ) -> Iterator[Outcome]:
     """Stream one Outcome per input document, in input order, extracting on `config.run.jobs` workers."""
     from cleaner.clutter import check_config
+    from cleaner.extract import warm_up
 
     config = config or Config()
     check_config(config.clutter)  # a misspelt rule id or a bad regex fails here, before any worker starts
+    warm_up(config)  # once, here: forked workers inherit trafilatura's tables instead of each building them
     documents = iter_documents(paths, read_options_for(config))
     work = functools.partial(process_document, config=config)
     for result in map_documents(work, documents, config.run.worker_count(), limits_for(config)):
@@ -207,6 +209,14 @@ def summarize(entries: Sequence[ManifestEntry], clusters: Sequence[Cluster], rem
     )
 
 
+def clear_previous_outputs(out_dir: Path, fmt: str) -> None:
+    """Remove a previous run's outputs, manifest first: a run killed half-way then leaves no manifest (clearly
+    unfinished) and nothing of the previous run (its report included) beside this run's files."""
+    names = [f"{name}.{fmt}" for name in ("manifest", "updates", "documents", "clusters", "articles")]
+    for name in [*names, "report.html"]:
+        (out_dir / name).unlink(missing_ok=True)
+
+
 def write_run_outputs(out_dir: Path, outcomes: Sequence[Outcome], clusters: Sequence[Cluster], fmt: str) -> RunReport:
     """Write the three contract files; each is written atomically, the manifest last."""
     articles = [o.article for o in outcomes if o.article is not None]
@@ -214,10 +224,7 @@ def write_run_outputs(out_dir: Path, outcomes: Sequence[Outcome], clusters: Sequ
     entries = manifest_entries(outcomes, clusters)
     report = summarize(entries, clusters, sum(len(a.removed) for a in articles))
     files = {name: out_dir / f"{name}.{fmt}" for name in ("articles", "clusters", "documents", "manifest")}
-    # a previous run's outputs go first, manifest first: a run killed half-way then leaves no manifest (clearly
-    # unfinished) instead of this run's articles beside the previous run's manifest
-    for name in ("manifest", "documents", "clusters", "articles"):
-        files[name].unlink(missing_ok=True)
+    clear_previous_outputs(out_dir, fmt)
     write_records(files["articles"], (article_record(by_id[c.kept], c, by_id) for c in clusters), fmt)
     write_records(files["clusters"], (cluster_record(c) for c in clusters), fmt)
     # the audit trail behind `explain` and the report: every document's text, metadata and removed spans

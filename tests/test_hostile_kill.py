@@ -150,12 +150,17 @@ def test_sigkill_while_writing_leaves_only_whole_files_and_hidden_parts(tmp_path
 def test_a_killed_rerun_never_mixes_two_runs_outputs(tmp_path: Path) -> None:
     out = tmp_path / "out"
     pipeline.run([_pages(tmp_path / "first", "first", 3)], out, Config(run=RunConfig(jobs=1)))
+    first_ids = {json.loads(line)["id"] for line in (out / "manifest.jsonl").read_text(encoding="utf-8").splitlines()}
+    assert (out / "report.html").exists()
     _kill_while_writing(_pages(tmp_path / "second", "second", 4), out, "manifest")
-    if (out / "manifest.jsonl").exists():
-        manifest = [json.loads(line) for line in (out / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
-        articles = [json.loads(line) for line in (out / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
-        kept = {entry["id"] for entry in manifest if entry["status"] == "kept"}
-        assert kept == {article["id"] for article in articles}, "articles and manifest come from different runs"
+    # the manifest marks a finished run: the first run's is gone, the second's never landed
+    assert "manifest.jsonl" not in _visible(out)
+    # nothing of the first run is left beside the second run's files, its report included
+    assert "report.html" not in _visible(out)
+    for name in _visible(out):
+        records = [json.loads(line) for line in (out / name).read_text(encoding="utf-8").splitlines()]
+        ids = {r["id"] for r in records if "id" in r} | {m["id"] for r in records for m in r.get("members", [])}
+        assert ids and not ids & first_ids, name
 
 
 def test_outputs_get_the_usual_file_mode(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from lxml import html as lxml_html
 
 from cleaner import Config, run
 from cleaner.config import RunConfig
@@ -18,10 +19,17 @@ CONTENT_FIELDS = ("url", "title", "author", "site", "published", "language", "te
 
 
 def demo_pages() -> dict[str, bytes]:
+    """The demo's HTML pages by the address a crawler fetched them from: their canonical URL (else a made-up one).
+
+    The address matters: link evidence compares a page's links with its own site.
+    """
     pages = {}
     for path in iter_input_files([DEMO]):
         if path.suffix == ".html" and "broken" not in path.parts:
-            pages[f"https://{path.parent.name}.example/{path.stem}"] = path.read_bytes()
+            canonical = lxml_html.fromstring(path.read_bytes()).xpath("//link[@rel='canonical']/@href")
+            url = canonical[0] if canonical else f"https://{path.parent.name}.example/{path.stem}"
+            assert url not in pages
+            pages[url] = path.read_bytes()
     return pages
 
 

@@ -294,12 +294,8 @@ def cluster_and_write(out_dir: Path, outcomes: list[Outcome], config: Config, in
         from cleaner.index import write_run_with_index
 
         return write_run_with_index(out_dir, outcomes, index, config)
-    from cleaner.report import write_report
-
     clusters = cluster_articles([o.article for o in outcomes if o.article is not None], config)
-    report = write_run_outputs(out_dir, outcomes, clusters, config.run.output_format)
-    report.outputs["report"] = str(write_report(out_dir))
-    return report
+    return _with_report(write_run_outputs(out_dir, outcomes, clusters, config.run.output_format), out_dir)
 
 
 def extraction_record(outcome: Outcome) -> dict[str, Any]:
@@ -332,17 +328,22 @@ def extract(
     outcomes = extract_outcomes(paths, config, progress)
     out_path = Path(out_file)
     write_records(out_path, (extraction_record(o) for o in outcomes), extract_file_format(out_path, config))
+    report = extraction_report(outcomes)
+    report.outputs = {"extract": str(out_path)}
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def extraction_report(outcomes: Sequence[Outcome]) -> RunReport:
+    """The counts of a `cleaner extract` run: documents, extracted ("kept"), rejected and why, clutter removed."""
     kept = [o.article for o in outcomes if o.article is not None]
-    rejected = [o for o in outcomes if o.article is None]
-    reasons = Counter((o.reason or "").split(":")[0] for o in rejected)
+    reasons = Counter((o.reason or "").split(":")[0] for o in outcomes if o.article is None)
     return RunReport(
         documents=len(outcomes),
         kept=len(kept),
-        rejected=len(rejected),
+        rejected=len(outcomes) - len(kept),
         clutter_removed=sum(len(a.removed) for a in kept),
         rejection_reasons=dict(sorted(reasons.items())),
-        outputs={"extract": str(out_path)},
-        seconds=round(time.perf_counter() - started, 3),
     )
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -11,6 +14,17 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "fixtures" / "demo"
 SEED = next((ROOT / "seeds").glob("*.txt"))
+
+
+def load_make_hostile() -> ModuleType:
+    """fixtures/ is not a package: load the hostile corpus generator from its path (once)."""
+    if "make_hostile" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("make_hostile", ROOT / "fixtures" / "hostile" / "make_hostile.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["make_hostile"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["make_hostile"]
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

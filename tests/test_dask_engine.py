@@ -33,7 +33,7 @@ from cleaner.errors import InputError
 from cleaner.models import Article
 from cleaner.pipeline import Outcome
 from cleaner.readers import iter_input_files, iter_jsonl_records
-from tests.conftest import DEMO
+from tests.conftest import DEMO, read_jsonl
 
 OUTPUTS = ("articles.jsonl", "clusters.jsonl", "documents.jsonl", "manifest.jsonl")
 LOCAL = Config(run=RunConfig(jobs=1))
@@ -237,10 +237,6 @@ def _without_scheme(text: str) -> str:
     return text.replace("file://", "")
 
 
-def _records(folder: Path, name: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (folder / name).read_text().splitlines()]
-
-
 def test_run_on_a_file_url_matches_the_local_run_with_urls_as_sources(client: Client, tmp_path: Path) -> None:
     local = pipeline.run([DEMO], tmp_path / "local", LOCAL)
     options = dask_engine.DaskOptions(partition_bytes=64_000)
@@ -251,16 +247,16 @@ def test_run_on_a_file_url_matches_the_local_run_with_urls_as_sources(client: Cl
         local.duplicates,
         local.rejected,
     )
-    manifest = _records(tmp_path / "url", "manifest.jsonl")
+    manifest = read_jsonl(tmp_path / "url" / "manifest.jsonl")
     assert manifest and all(entry["source"].startswith(DEMO.as_uri()) for entry in manifest)
     # the same documents, statuses, reasons and texts; only the sources (and the ids hashed from them) differ
-    local_manifest = _records(tmp_path / "local", "manifest.jsonl")
+    local_manifest = read_jsonl(tmp_path / "local" / "manifest.jsonl")
     entries = [(e["source"], e["status"], e.get("reason") or "") for e in manifest]
     assert sorted(tuple(map(_without_scheme, e)) for e in entries) == sorted(
         (e["source"], e["status"], e.get("reason") or "") for e in local_manifest
     )
-    texts = sorted(r["text"] for r in _records(tmp_path / "url", "articles.jsonl"))
-    assert texts == sorted(r["text"] for r in _records(tmp_path / "local", "articles.jsonl"))
+    texts = sorted(r["text"] for r in read_jsonl(tmp_path / "url" / "articles.jsonl"))
+    assert texts == sorted(r["text"] for r in read_jsonl(tmp_path / "local" / "articles.jsonl"))
 
 
 def test_dedup_reads_url_jsonl_in_byte_ranges_as_the_local_engine_reads_files(client: Client, tmp_path: Path) -> None:
@@ -278,8 +274,8 @@ def test_dedup_reads_url_jsonl_in_byte_ranges_as_the_local_engine_reads_files(cl
         local.clusters,
     )
     for name in ("manifest.jsonl", "documents.jsonl"):  # sources are `file:///...#line`: the same line numbers
-        sources = sorted(_without_scheme(r["source"]) for r in _records(tmp_path / "url", name))
-        assert sources == sorted(r["source"] for r in _records(tmp_path / "local", name)), name
+        sources = sorted(_without_scheme(r["source"]) for r in read_jsonl(tmp_path / "url" / name))
+        assert sources == sorted(r["source"] for r in read_jsonl(tmp_path / "local" / name)), name
 
 
 def test_listing_a_url_follows_the_local_folder_rules(tmp_path: Path) -> None:

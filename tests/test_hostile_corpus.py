@@ -9,33 +9,17 @@ from __future__ import annotations
 
 import builtins
 import gzip
-import importlib.util
 import multiprocessing
 import os
-import sys
 import tempfile
 import tracemalloc
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from cleaner.readers import ReadOptions, iter_documents
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def load_make_hostile() -> ModuleType:
-    """fixtures/ is not a package: load the generator from its path (once)."""
-    if "make_hostile" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("make_hostile", ROOT / "fixtures" / "hostile" / "make_hostile.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["make_hostile"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["make_hostile"]
-
+from tests.conftest import load_make_hostile
 
 mh = load_make_hostile()
 

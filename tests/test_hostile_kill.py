@@ -7,7 +7,6 @@ temporary names) and does not remove them either.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import multiprocessing
 import os
@@ -17,24 +16,13 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from cleaner import Config, RunConfig, pipeline
+from tests.conftest import load_make_hostile, read_jsonl
 
-ROOT = Path(__file__).resolve().parent.parent
 CLEANER = Path(sys.executable).parent / "cleaner"
 OUTPUT_STEMS = ("articles", "clusters", "documents", "manifest")
-
-
-def load_make_hostile() -> ModuleType:
-    if "make_hostile" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("make_hostile", ROOT / "fixtures" / "hostile" / "make_hostile.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["make_hostile"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["make_hostile"]
 
 
 mh = load_make_hostile()
@@ -150,7 +138,7 @@ def test_sigkill_while_writing_leaves_only_whole_files_and_hidden_parts(tmp_path
 def test_a_killed_rerun_never_mixes_two_runs_outputs(tmp_path: Path) -> None:
     out = tmp_path / "out"
     pipeline.run([_pages(tmp_path / "first", "first", 3)], out, Config(run=RunConfig(jobs=1)))
-    first_ids = {json.loads(line)["id"] for line in (out / "manifest.jsonl").read_text(encoding="utf-8").splitlines()}
+    first_ids = {entry["id"] for entry in read_jsonl(out / "manifest.jsonl")}
     assert (out / "report.html").exists()
     _kill_while_writing(_pages(tmp_path / "second", "second", 4), out, "manifest")
     # the manifest marks a finished run: the first run's is gone, the second's never landed
@@ -158,7 +146,7 @@ def test_a_killed_rerun_never_mixes_two_runs_outputs(tmp_path: Path) -> None:
     # nothing of the first run is left beside the second run's files, its report included
     assert "report.html" not in _visible(out)
     for name in _visible(out):
-        records = [json.loads(line) for line in (out / name).read_text(encoding="utf-8").splitlines()]
+        records = read_jsonl(out / name)
         ids = {r["id"] for r in records if "id" in r} | {m["id"] for r in records for m in r.get("members", [])}
         assert ids and not ids & first_ids, name
 

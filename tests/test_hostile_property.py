@@ -7,33 +7,18 @@ extracted document in exactly one cluster. Derandomized, so the suite stays dete
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
-import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cleaner import Config, RunConfig, run
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def load_make_hostile() -> ModuleType:
-    if "make_hostile" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("make_hostile", ROOT / "fixtures" / "hostile" / "make_hostile.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["make_hostile"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["make_hostile"]
-
+from tests.conftest import load_make_hostile
 
 mh = load_make_hostile()
 KNOWN_REASONS = mh.REASON_CATEGORIES

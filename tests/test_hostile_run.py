@@ -14,32 +14,18 @@ import json
 import multiprocessing
 import os
 import signal
-import sys
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from cleaner import Config, RawDocument, RunConfig, pipeline
 from cleaner.cli import main as cli_main
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def load_make_hostile() -> ModuleType:
-    if "make_hostile" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("make_hostile", ROOT / "fixtures" / "hostile" / "make_hostile.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["make_hostile"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["make_hostile"]
-
+from tests.conftest import ROOT, load_make_hostile
 
 mh = load_make_hostile()
 KNOWN_REASONS = mh.REASON_CATEGORIES

@@ -7,34 +7,21 @@ would show up as an accepted connection even though it bypasses the Python socke
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import socket
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from cleaner import Config, RunConfig, dedup, run
+from tests.conftest import load_make_hostile
 
-ROOT = Path(__file__).resolve().parent.parent
 CANARY = "CANARY-7f3d2b-LOCAL-FILE-CONTENT"
 XINCLUDE = "http://www.w3.org/2001/XInclude"
-
-
-def load_make_hostile() -> ModuleType:
-    if "make_hostile" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("make_hostile", ROOT / "fixtures" / "hostile" / "make_hostile.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["make_hostile"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["make_hostile"]
 
 
 mh = load_make_hostile()

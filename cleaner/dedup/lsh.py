@@ -126,23 +126,16 @@ def candidate_pairs(
 
     `keys` yields one uint64 key array per band (`iter_band_keys`, or the columns of `all_band_keys`).
     """
-    found = np.zeros(0, dtype=np.uint64)
-    pending: list[np.ndarray] = []
-    pending_size = 0
-    for band_key in keys:
-        pairs = bucket_pairs(band_key, rank, max_bucket, skip)
-        pending.append(pairs)
-        pending_size += len(pairs)
-        # Deduplicate in blocks: a pair of true copies collides in most bands, so raw emissions are many times
-        # the unique pairs; merging every few million keeps memory near the unique count.
-        if pending_size > 4_000_000:
-            found = np.unique(np.concatenate([found, *pending]))
-            pending, pending_size = [], 0
-    found = np.unique(np.concatenate([found, *pending]))
-    better = (found >> _U32).astype(np.int64)
-    worse = (found & _LOW32).astype(np.int64)
-    order = np.lexsort((rank[better], rank[worse]))
-    return np.stack([better[order], worse[order]], axis=1)
+    return _unique_pairs((bucket_pairs(band_key, rank, max_bucket, skip) for band_key in keys), rank)
+
+
+def chunk_order(chunk: np.ndarray, doc_rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(order, rank) of chunks sorted by (document rank, chunk index): the item ranks `bucket_pairs` wants, so that
+    buckets, and the star rule of large ones, depend only on content, never on input order."""
+    order = np.lexsort((chunk, doc_rank))
+    item_rank = np.empty(len(chunk), dtype=np.int64)
+    item_rank[order] = np.arange(len(chunk), dtype=np.int64)
+    return order, item_rank
 
 
 def chunk_candidate_pairs(
@@ -151,26 +144,35 @@ def chunk_candidate_pairs(
     """Document pairs with a chunk in common in any band: (m, 2) int64 [better, worse], sorted by (worse, better).
 
     `keys` is the (chunks x bands) band-key matrix (uint64 keys or uint32 digests) of chunk signatures, `owner` the
-    document of each chunk,
-    `chunk` its index inside the document and `rank` the documents' priority (0 = best representative). Chunks
-    are ordered by (document rank, chunk index), so buckets, and the star rule of large ones, depend only on
-    content, never on input order.
+    document of each chunk, `chunk` its index inside the document and `rank` the documents' priority (0 = best
+    representative); chunks are ordered as `chunk_order` says.
     """
     if len(owner) >= 1 << 32:
         raise ValueError("chunk_candidate_pairs: at most 2^32 chunks")
-    item_order = np.lexsort((chunk, rank[owner]))
-    item_rank = np.empty(len(owner), dtype=np.int64)
-    item_rank[item_order] = np.arange(len(owner), dtype=np.int64)
-    found = np.zeros(0, dtype=np.uint64)
-    pending: list[np.ndarray] = []
-    pending_size = 0
-    for band in range(keys.shape[1]):
+    item_order, item_rank = chunk_order(chunk, rank[owner])
+
+    def document_pairs(band: int) -> np.ndarray:
         items = bucket_pairs(np.ascontiguousarray(keys[:, band]), item_rank, max_bucket, by_rank=item_order)
         better = owner[(items >> _U32).astype(np.int64)]
         worse = owner[(items & _LOW32).astype(np.int64)]
         other = better != worse  # two chunks of one document
-        pending.append(better[other].astype(np.uint64) << _U32 | worse[other].astype(np.uint64))
-        pending_size += len(pending[-1])
+        return better[other].astype(np.uint64) << _U32 | worse[other].astype(np.uint64)
+
+    return _unique_pairs((document_pairs(band) for band in range(keys.shape[1])), rank)
+
+
+def _unique_pairs(packed: Iterable[np.ndarray], rank: np.ndarray) -> np.ndarray:
+    """Packed (better << 32 | worse) pairs, deduplicated, as (m, 2) int64 [better, worse] sorted by (worse, better).
+
+    Deduplicated in blocks: a pair of true copies collides in most bands, so raw emissions are many times the
+    unique pairs; merging every few million keeps memory near the unique count.
+    """
+    found = np.zeros(0, dtype=np.uint64)
+    pending: list[np.ndarray] = []
+    pending_size = 0
+    for pairs in packed:
+        pending.append(pairs)
+        pending_size += len(pairs)
         if pending_size > 4_000_000:
             found = np.unique(np.concatenate([found, *pending]))
             pending, pending_size = [], 0

@@ -44,7 +44,7 @@ from cleaner.engines import dedup_parts as dp
 from cleaner.engines import partitions as pt
 from cleaner.errors import ConfigError
 from cleaner.models import RunReport
-from cleaner.pipeline import PathLike, ProgressHook
+from cleaner.pipeline import PathLike, ProgressHook, extract_file_format
 from cleaner.writers import atomic_path, format_for, write_records
 
 try:
@@ -429,8 +429,7 @@ def extract(
         parts = engine.templates(engine.unique_ids(parts, "html"))
         results = engine.persist([delayed(pt.extract_rows)(part) for part in parts])
         out_path = Path(out_file)
-        requested = engine.config.run.output_format
-        fmt = format_for(out_path, None if requested == "jsonl" else requested)  # as pipeline.extract_file_format
+        fmt = format_for(out_path, extract_file_format(out_path, engine.config))
         engine.write([delayed(_first)(r) for r in results], [("extract", out_path, fmt)], out_path.parent)
         report = pt.merge_reports(engine.gather([delayed(_second)(r) for r in results]))
         report.outputs = {"extract": str(out_path)}

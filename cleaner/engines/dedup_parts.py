@@ -28,7 +28,7 @@ import numpy as np
 
 from cleaner.dedup.config import DedupConfig
 from cleaner.dedup.engine import prepare_documents
-from cleaner.dedup.lsh import band_digests, bucket_pairs
+from cleaner.dedup.lsh import band_digests, bucket_pairs, chunk_order
 from cleaner.dedup.minhash import chunk_signatures
 from cleaner.dedup.shingles import ShingleSets, drop_frequent, fmix64
 from cleaner.dedup.verify import SlotSets, verify_pair
@@ -206,9 +206,7 @@ def bucket_candidates(inbox: Iterable[tuple[np.ndarray, ...]], config: DedupConf
     for b in np.unique(band):
         rows = np.flatnonzero(band == b)
         # bucket_pairs wants item ranks 0..m-1: only their order, (document rank, chunk index), counts
-        item_order = np.lexsort((chunk[rows], rank[rows]))
-        item_rank = np.empty(len(rows), dtype=np.int64)
-        item_rank[item_order] = np.arange(len(rows), dtype=np.int64)
+        item_order, item_rank = chunk_order(chunk[rows], rank[rows])
         packed = bucket_pairs(digest[rows], item_rank, config.max_bucket, by_rank=item_order)
         if len(packed):
             lo = rows[(packed >> _U32).astype(np.int64)]

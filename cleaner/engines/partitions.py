@@ -33,6 +33,7 @@ from cleaner.pipeline import (
     as_outcome,
     cluster_record,
     extraction_record,
+    extraction_report,
     limits_for,
     manifest_entries,
     process_document,
@@ -410,17 +411,7 @@ def run_rows(
 def extract_rows(outcomes: Sequence[Outcome]) -> tuple[list[Row], RunReport]:
     """This partition's lines of `cleaner extract` (ordered by id, as the local engine) and its counts."""
     rows = [((0, o.id, o.source), dumps(extraction_record(o))) for o in outcomes]
-    kept = [o.article for o in outcomes if o.article is not None]
-    rejected = [o for o in outcomes if o.article is None]
-    reasons = Counter((o.reason or "").split(":")[0] for o in rejected)
-    report = RunReport(
-        documents=len(outcomes),
-        kept=len(kept),
-        rejected=len(rejected),
-        clutter_removed=sum(len(a.removed) for a in kept),
-        rejection_reasons=dict(reasons),
-    )
-    return rows, report
+    return rows, extraction_report(outcomes)
 
 
 def merge_reports(reports: Iterable[RunReport]) -> RunReport:

@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 import trafilatura  # noqa: E402  (bench compares against the bare library on purpose)
 
 from cleaner.clutter import strip_site_templates  # noqa: E402
-from cleaner.config import Config  # noqa: E402
+from cleaner.config import Config, with_overrides  # noqa: E402
 from cleaner.errors import ExtractionError  # noqa: E402
 from cleaner.extract import extract_article  # noqa: E402
 from cleaner.models import Article, RawDocument  # noqa: E402
@@ -268,6 +268,15 @@ def report_timing(timings: dict[str, float], pages: int) -> None:
     print(f"  speed ours/bare+metadata {bare / ours if ours else 0:.3f}x")
 
 
+def _configured(changes: list[str]) -> Config:
+    config = Config()
+    for change in changes:
+        key, _, value = change.partition("=")
+        section, _, name = key.partition(".")
+        config = with_overrides(config, section, **{name: json.loads(value)})
+    return config
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=ROOT / ".." / "shared" / "benchdata")
@@ -275,8 +284,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=0, help="first N pages of each set (0: all)")
     parser.add_argument("--dump", type=Path, help="write per-page bare/ours/removed as JSONL for inspection")
     parser.add_argument("--repeat", type=int, default=1, help="runs per page and system; the fastest counts")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="a Config change, e.g. extract.fast=true",
+    )
     args = parser.parse_args(argv)
-    config = Config()
+    config = _configured(args.set)
     pages: list[Page] = []
     for name in args.sets.split(","):
         loaded = list(LOADERS[name.strip()](args.data))

@@ -1,0 +1,179 @@
+"""cleaner.metadata finds what trafilatura's extract_metadata finds, on real and on targeted pages."""
+
+from __future__ import annotations
+
+import gzip
+from copy import copy
+from pathlib import Path
+
+import pytest
+from trafilatura.metadata import extract_metadata as trafilatura_metadata
+from trafilatura.settings import Document, Extractor
+
+from cleaner.config import Config, ExtractConfig
+from cleaner.encoding import decode_html
+from cleaner.errors import ExtractionError
+from cleaner.extract import clean_html, parse_html
+from cleaner.metadata import extract_metadata
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIELDS = ("title", "author", "url", "hostname", "description", "sitename", "date", "categories", "tags", "license")
+FIELDS += ("image", "pagetype", "filedate")
+
+
+def read_page(path: Path) -> bytes:
+    data = path.read_bytes()
+    return gzip.decompress(data) if path.suffix == ".gz" else data
+
+
+def is_page(path: Path) -> bool:
+    try:
+        parse_html(decode_html(read_page(path), None))
+    except ExtractionError:  # the hostile corpus holds binary files, feeds and empty files too
+        return False
+    return True
+
+
+def fixture_pages() -> list[Path]:
+    pages = [*FIXTURES.glob("demo/*/*.html"), *FIXTURES.glob("aeb/*.html.gz")]
+    pages += FIXTURES.glob("hostile/corpus/*/*.html")
+    return sorted(path for path in pages if is_page(path))
+
+
+def trafilatura_fields(tree: object, url: str | None) -> dict[str, object]:
+    options = Extractor()  # the settings bare_extraction passes: extensive date search on
+    found = trafilatura_metadata(copy(tree), url, options.date_params, options.fast, options.author_blacklist)
+    return {name: getattr(found, name) for name in FIELDS}
+
+
+def ours_fields(tree: object, url: str | None) -> dict[str, object]:
+    found = extract_metadata(tree, url, extensive_date_search=True)
+    return {name: getattr(found, name) for name in FIELDS}
+
+
+def test_there_are_fixture_pages() -> None:
+    assert len(fixture_pages()) >= 30
+
+
+@pytest.mark.parametrize("path", fixture_pages(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_same_metadata_as_trafilatura_on_fixture_pages(path: Path) -> None:
+    tree = parse_html(decode_html(read_page(path), None))
+    assert ours_fields(tree, None) == trafilatura_fields(tree, None)
+
+
+def page(body: str, head: str = "") -> str:
+    return (
+        f"<html><head><title>A story - Example Times</title>{head}</head>"
+        f"<body><article><h1>A story about the harbour</h1>{body}"
+        "<p>The harbour board met on Monday to discuss the dredging plan for the coming year in detail.</p>"
+        "</article></body></html>"
+    )
+
+
+TARGETED = {
+    "byline in the body": page("<div class='byline'>By Jane Roe</div>"),
+    "byline inside comments is skipped": page(
+        "<div class='comments'><span class='author'>Troll Person</span></div><p class='author-name'>Jane Roe</p>"
+    ),
+    "byline with a time inside": page("<span class='author'>Jane Roe <time>12 May 2026</time></span>"),
+    "byline inside a figure is skipped": page(
+        "<figure><span class='author'>Photo Agency Staff</span></figure><span class='writer'>Ann Lee</span>"
+    ),
+    "levels: specific beats generic": page("<div class='post-byline'>Generic Name</div><a rel='author'>Al Bo</a>"),
+    "single-word meta author falls through": page(
+        "<span itemprop='author'>Mary Major</span>", "<meta name='author' content='admin'>"
+    ),
+    "author element": page("<author>Kim Park</author>"),
+    "too long a byline is skipped": page(f"<span class='author'>{'x' * 130}</span><span class='byline'>Bo Di</span>"),
+    "categories and tags from links": page(
+        "<div class='entry-meta'><a href='/category/local/'>Local</a> <a href='/tag/harbour/'>Harbour</a></div>"
+        "<div class='tags'><a href='/tags/boats/'>Boats</a><a href='/about/'>About</a></div>"
+    ),
+    "category links without text": page("<p class='postmeta'><a href='/category/x/'><img src='x.png'></a></p>"),
+    "category from meta when no links": page("", "<meta property='article:section' content='Business'>"),
+    "license link": page("<a rel='license' href='https://creativecommons.org/licenses/by-sa/4.0/'>CC</a>"),
+    "license in a footer": page(
+        "<footer><a href='/terms'>Terms</a><a href='/x'>Creative Commons BY-NC 4.0</a></footer>"
+    ),
+    "license in a footer div": page("<div id='site-footer'><a href='/lic'>cc by 3.0</a></div>"),
+    "sitename from the title": page("", "<meta property='og:title' content='A story'>"),
+    "json-ld": page(
+        "",
+        '<script type="application/ld+json">{"@context": "https://schema.org", "@type": "NewsArticle",'
+        ' "headline": "JSON headline",'
+        ' "author": {"@type": "Person", "name": "Jo Smith"}, "datePublished": "2026-03-04",'
+        ' "publisher": {"@type": "Organization", "name": "JSON Times"}}</script>',
+    ),
+    "canonical url and date in it": page("", "<link rel='canonical' href='https://example.com/2026/05/06/story/'>"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TARGETED))
+def test_same_metadata_as_trafilatura_on_targeted_pages(name: str) -> None:
+    tree = parse_html(TARGETED[name])
+    ours = ours_fields(tree, "https://example.com/news/1")
+    assert ours == trafilatura_fields(tree, "https://example.com/news/1")
+
+
+def test_targeted_pages_find_what_they_target() -> None:
+    """The pages above reach the body searches: without this the comparison could pass on empty results."""
+
+    def found(name: str) -> Document:
+        return extract_metadata(parse_html(TARGETED[name]), None)
+
+    assert found("byline in the body").author == "Jane Roe"
+    assert found("byline inside comments is skipped").author == "Jane Roe"
+    assert found("byline with a time inside").author == "Jane Roe"
+    assert found("byline inside a figure is skipped").author == "Ann Lee"
+    assert found("levels: specific beats generic").author == "Al Bo"
+    assert found("single-word meta author falls through").author == "Mary Major"
+    assert found("author element").author == "Kim Park"
+    assert found("too long a byline is skipped").author == "Bo Di"
+    assert found("categories and tags from links").categories == ["Local"]
+    assert found("categories and tags from links").tags == ["Boats"]
+    assert found("category links without text").categories == []
+    assert found("category from meta when no links").categories == ["Business"]
+    assert found("license link").license == "CC BY-SA 4.0"
+    assert found("license in a footer").license == "Creative Commons BY-NC 4.0"
+    assert found("license in a footer div").license == "cc by 3.0"
+    assert found("json-ld").author == "Jo Smith"
+    assert found("canonical url and date in it").date == "2026-05-06"
+
+
+def test_the_tree_is_not_changed() -> None:
+    tree = parse_html(TARGETED["byline inside comments is skipped"])
+    before = parse_html(TARGETED["byline inside comments is skipped"])
+    extract_metadata(tree, None, extensive_date_search=True)
+    from lxml import etree
+
+    assert etree.tostring(tree) == etree.tostring(before)
+
+
+def test_deeply_nested_byline_does_not_recurse() -> None:
+    depth = 5000
+    nested = "<span>" * depth + "Deep Name" + "</span>" * depth
+    html = page(f"<div class='comments'>x</div><div class='author'>{nested}</div>")
+    tree = parse_html(html)
+    assert extract_metadata(tree, None).author in (None, "Deep Name")  # libxml2 may cap the depth; no crash
+
+
+TEXT_DATE_ONLY = page("<p>Posted on 12 March 2025 by the desk.</p>")
+
+
+@pytest.mark.parametrize(("extensive", "expected"), [(True, "2025-03-12"), (False, None)])
+def test_extensive_date_search_setting(extensive: bool, expected: str | None) -> None:
+    """The date only in running text: htmldate's extensive search finds it, the default (off) does not guess."""
+    config = Config(extract=ExtractConfig(extensive_date_search=extensive))
+    article = clean_html(TEXT_DATE_ONLY + " " * 0, "https://example.com/news/1", config)
+    assert article.published == expected
+
+
+def test_a_metadata_failure_keeps_the_article(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> Document:
+        raise ValueError("bad JSON somewhere")
+
+    monkeypatch.setattr("cleaner.metadata.extract_metadata", broken)
+    article = clean_html(page("<p>" + "The dredging plan was approved after a long meeting. " * 5 + "</p>"))
+    assert "dredging plan" in article.text
+    assert article.title is None
+    assert article.metadata["metadata_error"] == "ValueError: bad JSON somewhere"

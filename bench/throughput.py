@@ -12,6 +12,9 @@ four files and report.html) with `jobs` worker processes; at jobs=1 the parent p
 writes beside its one worker. Everything is measured warm: a first untimed call of each system loads trafilatura's
 lazily built tables, as a first page would in a long run.
 The load average (1 minute) is printed before and after each set: on a shared machine, read j2/j1 with it.
+A second line per set gives median CPU seconds (user + system, the parent and its joined workers) and the same two
+ratios on CPU: what the work costs, apart from how it overlaps. At j1 the parent's reading, routing, clustering
+and writing count there too.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import os
+import resource
 import shutil
 import statistics
 import sys
@@ -56,10 +60,17 @@ def ours(folder: Path, jobs: int) -> None:
         run([folder], Path(out), Config(run=RunConfig(jobs=jobs)))
 
 
-def timed(action: Callable[[], None]) -> float:
-    started = time.perf_counter()
+def cpu_seconds() -> float:
+    """User + system CPU of this process and of its children that have ended (the run joins its workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def timed(action: Callable[[], None]) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (all processes) of one call."""
+    started, cpu_started = time.perf_counter(), cpu_seconds()
     action()
-    return time.perf_counter() - started
+    return time.perf_counter() - started, cpu_seconds() - cpu_started
 
 
 def write_corpus(pages: list[bytes], folder: Path) -> None:
@@ -67,8 +78,8 @@ def write_corpus(pages: list[bytes], folder: Path) -> None:
         (folder / f"{index:05d}.html").write_bytes(page)
 
 
-def bench_set(name: str, pages: list[bytes], rounds: int) -> dict[str, list[float]]:
-    """Seconds per round for each system."""
+def bench_set(name: str, pages: list[bytes], rounds: int) -> dict[str, list[tuple[float, float]]]:
+    """(wall seconds, CPU seconds) per round for each system."""
     folder = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
     write_corpus(pages, folder)
     actions: dict[str, Callable[[], None]] = {
@@ -77,7 +88,7 @@ def bench_set(name: str, pages: list[bytes], rounds: int) -> dict[str, list[floa
         "bare+meta": lambda: bare(pages, True),
         "ours j2": lambda: ours(folder, 2),
     }
-    times: dict[str, list[float]] = {system: [] for system in SYSTEMS}
+    times: dict[str, list[tuple[float, float]]] = {system: [] for system in SYSTEMS}
     try:
         bare(pages[:5], True)  # warm imports and lazily built tables outside the clock
         ours(folder, 1)
@@ -116,16 +127,24 @@ def main() -> None:
         load_before = os.getloadavg()[0]
         times = bench_set(name, pages, args.rounds)
         load_after = os.getloadavg()[0]
-        rate = {system: len(pages) / statistics.median(seconds) for system, seconds in times.items()}
+        rate = {system: len(pages) / statistics.median(wall for wall, _ in runs) for system, runs in times.items()}
+        cpu = {system: statistics.median(used for _, used in runs) for system, runs in times.items()}
         print(
             f"{name:6} {len(pages):5d} {rate['bare']:7.1f} {rate['bare+meta']:9.1f} {rate['ours j1']:8.1f} "
             f"{rate['ours j2']:8.1f} {rate['ours j1'] / rate['bare']:8.3f} {rate['ours j1'] / rate['bare+meta']:9.3f} "
             f"{rate['ours j2'] / rate['ours j1']:6.3f} {load_before:9.2f}/{load_after:.2f}",
             flush=True,
         )
+        print(
+            f"{'':6} cpu s  {cpu['bare']:7.2f} {cpu['bare+meta']:9.2f} {cpu['ours j1']:8.2f} {cpu['ours j2']:8.2f} "
+            f"{cpu['bare'] / cpu['ours j1']:8.3f} {cpu['bare+meta'] / cpu['ours j1']:9.3f}   (CPU: bare / ours)",
+            flush=True,
+        )
         if args.verbose:
             for system in SYSTEMS:
-                print(f"    {system:9} " + " ".join(f"{seconds:6.2f}s" for seconds in times[system]), flush=True)
+                walls = " ".join(f"{wall:6.2f}s" for wall, _ in times[system])
+                cpus = " ".join(f"{used:6.2f}s" for _, used in times[system])
+                print(f"    {system:9} wall {walls}   cpu {cpus}", flush=True)
 
 
 if __name__ == "__main__":

@@ -7,9 +7,12 @@ from copy import copy
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from trafilatura.metadata import extract_metadata as trafilatura_metadata
 from trafilatura.settings import Document, Extractor
 
+from cleaner import metadata as metadata_module
 from cleaner.config import Config, ExtractConfig
 from cleaner.encoding import decode_html
 from cleaner.errors import ExtractionError
@@ -91,6 +94,10 @@ TARGETED = {
     ),
     "category links without text": page("<p class='postmeta'><a href='/category/x/'><img src='x.png'></a></p>"),
     "category from meta when no links": page("", "<meta property='article:section' content='Business'>"),
+    "tags in related posts": page(
+        "<div class='jp-relatedposts'><a href='/tag/ferries/'>Ferries</a></div>"
+        "<div class='entry-meta'><a href='/news/'>News</a></div>"
+    ),
     "license link": page("<a rel='license' href='https://creativecommons.org/licenses/by-sa/4.0/'>CC</a>"),
     "license in a footer": page(
         "<footer><a href='/terms'>Terms</a><a href='/x'>Creative Commons BY-NC 4.0</a></footer>"
@@ -131,6 +138,7 @@ def test_targeted_pages_find_what_they_target() -> None:
     assert found("too long a byline is skipped").author == "Bo Di"
     assert found("categories and tags from links").categories == ["Local"]
     assert found("categories and tags from links").tags == ["Boats"]
+    assert found("tags in related posts").tags == ["Ferries"]
     assert found("category links without text").categories == []
     assert found("category from meta when no links").categories == ["Business"]
     assert found("license link").license == "CC BY-SA 4.0"
@@ -177,3 +185,45 @@ def test_a_metadata_failure_keeps_the_article(monkeypatch: pytest.MonkeyPatch) -
     assert "dredging plan" in article.text
     assert article.title is None
     assert article.metadata["metadata_error"] == "ValueError: bad JSON somewhere"
+
+
+# Every literal that trafilatura's author, discard, category and tag XPaths test in a class or id, in the case they
+# are written there, plus neighbours that must not match.
+CONDITION_WORDS = (
+    "comments commentlist comments-list comment-list ProductReviews sidebar is-hidden quote embedly-instagram "
+    "article-share article-support print category meta-date meta-reviewer title date author author-name authorName "
+    "AuthorName byline Byline username byl BBL zuozhe bianji xiaobian submitted-by posted-by journalist-name "
+    "channel-name screenname writer post-info postinfo post-meta postmeta meta entry-meta entry-info entry-utility "
+    "postpath filedunder entry-categories entry-footer post-category postcategory entry-category cat-links "
+    "entry-header row tags tag jp-relatedposts entry-tags tags-links topics footer site-footer menu nav col-md-6 "
+    "wrapper x"
+)
+WORDS = tuple(CONDITION_WORDS.split())
+TAGS = ("a", "div", "span", "p", "li", "header", "footer", "section", "h3", "h4", "strong", "address", "link", "em")
+
+
+def same_roles(tag: str, css_class: str, element_id: str) -> bool:
+    shortcut = metadata_module._roles(None, tag, css_class, element_id)
+    return shortcut == metadata_module._all_roles(None, tag, css_class, element_id)
+
+
+def test_the_shortcut_never_changes_an_elements_roles() -> None:
+    """The prefilter that lets most elements skip the condition tests must be a superset of every condition."""
+    differing = [
+        (tag, value, where)
+        for tag in TAGS
+        for value in WORDS
+        for where in ("class", "id")
+        if not same_roles(tag, value if where == "class" else "", value if where == "id" else "")
+    ]
+    assert differing == []
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    tag=st.sampled_from(TAGS),
+    css_class=st.lists(st.sampled_from(WORDS), max_size=3).map(" ".join),
+    element_id=st.lists(st.sampled_from(WORDS), max_size=2).map("-".join),
+)
+def test_the_shortcut_never_changes_the_roles_of_combined_values(tag: str, css_class: str, element_id: str) -> None:
+    assert same_roles(tag, css_class, element_id)

@@ -67,7 +67,9 @@ _MAY_MATTER = re.compile(
     r"|bianji|xiaobian|submitted-by|posted-by|journalist|channel-name|byl|bbl|username|screenname|writer|post-?info"
     r"|entry-|postpath|filedunder|cat-links|row|tag|topics|footer|relatedposts"
 )  # applied to lowercased values: an IGNORECASE alternation is six times slower in `re`
-_ROLE_TAGS = frozenset({"time", "figure", "author", "footer"})  # roles by tag alone
+_ROLE_TAGS = frozenset({"time", "figure", "author", "footer", "rel"})  # roles by tag alone
+# what TEXT_LICENSE_REGEX needs, with its flag: IGNORECASE also lets "i" match "ı" and "İ", and "s" match "ſ"
+_LICENSE_HINT = re.compile(r"cc|creative", re.IGNORECASE)
 _SECTION_META = etree.XPath('.//head//meta[@property="article:section" or contains(@name, "subject")][@content]')
 
 
@@ -81,10 +83,11 @@ class _Roles:
     tag_levels: tuple[int, ...]
     license_link: bool
     footer: bool
+    rel: bool  # a <rel> element: its parent may be a byline
 
 
 _NO_ROLES = _Roles(
-    discarded=False, author_level=None, category_levels=(), tag_levels=(), license_link=False, footer=False
+    discarded=False, author_level=None, category_levels=(), tag_levels=(), license_link=False, footer=False, rel=False
 )
 _role_cache: dict[tuple[str, str], _Roles | None] = {}
 
@@ -99,6 +102,7 @@ class _Walk:
     tags: tuple[list[HtmlElement], ...] = field(default_factory=lambda: tuple([] for _ in range(4)))
     license_links: list[HtmlElement] = field(default_factory=list)
     footers: list[HtmlElement] = field(default_factory=list)
+    rel_elements: list[HtmlElement] = field(default_factory=list)  # <rel> elements, see _add_rel_me_authors
 
 
 def extract_metadata(tree: HtmlElement, url: str | None, extensive_date_search: bool | None = None) -> Document:
@@ -152,7 +156,34 @@ def _walk(tree: HtmlElement) -> _Walk:
             roles = _cached_roles(tag, css_class)
         if roles is not None:
             _record(walk, element, roles)
+    _exclude_root(walk, tree)
+    _add_rel_me_authors(walk, tree)
     return walk
+
+
+def _exclude_root(walk: _Walk, root: HtmlElement) -> None:
+    """trafilatura's discard, footer and license searches start at ".//", below the root, and its pruning cannot
+    delete a root; its author and category searches ("//") do include the root, as the walk does."""
+    walk.discarded.discard(root)
+    for found in (walk.footers, walk.license_links):
+        if found and found[0] is root:  # the root comes first in document order
+            del found[0]
+
+
+def _add_rel_me_authors(walk: _Walk, tree: HtmlElement) -> None:
+    """AUTHOR_XPATHS level 1 also takes an element with a child element <rel> whose text is "me" (XPath `rel='me'`
+    compares child elements named rel, and an HTML parser keeps unknown tags). Rare, so the level is re-sorted."""
+    parents = [
+        rel.getparent()
+        for rel in walk.rel_elements
+        if "".join(_text_outside(rel, walk.discarded)) == "me"
+        and rel.getparent() is not None
+        and rel.getparent().tag in _AUTHOR_1_TAGS
+    ]
+    if not parents:
+        return
+    level = set(walk.authors[0]) | set(parents)
+    walk.authors[0][:] = [element for element in tree.iter(etree.Element) if element in level]
 
 
 def _role_attributes_matter(tag: str, attributes: Mapping[str, str]) -> bool:
@@ -201,6 +232,7 @@ def _all_roles(element: HtmlElement | None, tag: str, css_class: str, element_id
         tag_levels=tuple(_tag_levels(tag, css_class)),
         license_link=tag == "a" and "rel" in attributes and "href" in attributes,
         footer=tag == "footer" or (tag == "div" and ("footer" in css_class or "footer" in element_id)),
+        rel=tag == "rel",
     )
     return roles if roles != _NO_ROLES else None
 
@@ -218,6 +250,8 @@ def _record(walk: _Walk, element: HtmlElement, roles: _Roles) -> None:
         walk.license_links.append(element)
     if roles.footer:
         walk.footers.append(element)
+    if roles.rel:
+        walk.rel_elements.append(element)
 
 
 def _is_discarded(attributes: Mapping[str, str], tag: str, css_class: str, element_id: str) -> bool:
@@ -237,7 +271,7 @@ def _author_level(attributes: Mapping[str, str], tag: str, css_class: str, eleme
     if tag == "author":
         return 0
     itemprop = attributes.get("itemprop", "")
-    # level 1 also has `rel='me'`, which XPath reads as a child element named rel: it never matches a page
+    # level 1's `rel='me'` tests a child element named rel: _add_rel_me_authors
     if tag in _AUTHOR_1_TAGS and (
         attributes.get("rel") == "author"
         or element_id == "author"
@@ -313,27 +347,41 @@ def _inside_discarded(element: HtmlElement, discarded: set[HtmlElement]) -> bool
 
 
 def _text_outside(element: HtmlElement, discarded: set[HtmlElement]) -> list[str]:
-    """itertext() as if the discarded descendants had been deleted, their tail text kept (trafilatura's pruning).
+    """itertext() as if the discarded descendants had been deleted the way trafilatura deletes them.
 
-    Iterative: a hostile page nests elements far deeper than Python's recursion limit.
+    trafilatura's delete_element appends a deleted element's tail to the previous sibling's tail (or to the
+    parent's text), so the text on either side of a deleted element becomes one piece: "Jane<time/>Roe" gives
+    "JaneRoe". Iterative: a hostile page nests elements far deeper than Python's recursion limit.
     """
     if not discarded:
         return list(element.itertext())
     parts: list[str] = []
-    stack: list[tuple[HtmlElement, bool]] = [(element, False)]
+    # a frame: the node, its remaining children, and the text slot being built (its text, or its last kept
+    # child's tail), which absorbs the tails of discarded children that follow
+    stack: list[tuple[HtmlElement, Iterator[HtmlElement], list[str]]] = [(element, iter(element), [element.text or ""])]
     while stack:
-        node, tail_only = stack.pop()
-        if tail_only:
-            if node.tail:
-                parts.append(node.tail)
+        node, children, slot = stack[-1]
+        child = next(children, None)
+        if child is None:
+            _emit(parts, slot)
+            stack.pop()
+            if stack:
+                stack[-1][2][:] = [node.tail or ""]  # the parent's slot is now this node's tail
             continue
-        if node.text:
-            parts.append(node.text)
-        for child in reversed(node):
-            stack.append((child, True))
-            if isinstance(child.tag, str) and child not in discarded:
-                stack.append((child, False))
+        if child in discarded:
+            slot.append(child.tail or "")
+            continue
+        _emit(parts, slot)
+        slot.clear()
+        text = (child.text or "") if isinstance(child.tag, str) else ""  # comments and PIs: their tail only
+        stack.append((child, iter(child), [text]))
     return parts
+
+
+def _emit(parts: list[str], slot: list[str]) -> None:
+    text = "".join(slot)
+    if text:
+        parts.append(text)
 
 
 def _categories(tree: HtmlElement, walk: _Walk) -> list[str]:
@@ -386,11 +434,14 @@ def _license(walk: _Walk) -> str | None:
 
 def _may_name_a_license(link: HtmlElement) -> bool:
     """A cheap superset of what parse_license_element(strict=True) accepts: a Creative Commons path in the link,
-    or "cc" / "creative" in its text. It spares the copy of the element that its text extraction makes."""
+    or "cc" / "creative" in its text, matched as its regex matches. It spares the copy of the element that
+    its text extraction makes."""
     if LICENSE_REGEX.search(link.get("href", "")):
         return True
-    text = "".join(link.itertext()).lower()
-    return "cc" in text or "creative" in text
+    text = "".join(link.itertext())
+    if not text.isprintable():  # block_text drops invisible characters: "c\u200bc" becomes "cc"
+        text = "".join(char for char in text if char.isprintable())
+    return _LICENSE_HINT.search(text) is not None
 
 
 def _sitename(tree: HtmlElement, metadata: Document) -> str | None:

@@ -98,6 +98,25 @@ TARGETED = {
         "<div class='jp-relatedposts'><a href='/tag/ferries/'>Ferries</a></div>"
         "<div class='entry-meta'><a href='/news/'>News</a></div>"
     ),
+    # found by an independent audit of the walk against trafilatura (each differed before the fix)
+    "text joined across a deleted element": page("<span class='author'>Jane<time>x</time>Roe</span>"),
+    "text joined across a deleted date": page("<div class='author'>Jane Roe<span class='date'>,</span>Sam Poe</div>"),
+    "joined text too short": page("<span class='author'>A<time>x</time>B</span>"),
+    "rel me child": page("<span class='byline'>Bob Byline</span><span><rel>me</rel> Jane Roe</span>"),
+    "license with a dotless i": page("<footer><a href='/x'>Creat\u0131ve Commons BY 4.0</a></footer>"),
+    "license with a dotted capital I": page("<footer><a href='/x'>CREAT\u0130VE COMMONS BY 4.0</a></footer>"),
+    "license split by a zero-width space": page("<footer><a href='/x'><p>c\u200bc by-sa 4.0</p></a></footer>"),
+    "license split by a soft hyphen": page("<div class='footer'><a href='/x'><div>c\u00adc by 4.0</div></a></div>"),
+    "root with a sidebar class": (
+        "<body class='page sidebar-left'><span class='author'>Jane Roe</span><p>Text.</p></body>"
+    ),
+    "root with a footer class": (
+        "<!-- x --><html><body class='has-footer'><p>Text.</p><a href='/l'>CC BY 4.0</a></body></html>"
+    ),
+    "root time": "<time><span class='author'>Jane Roe</span></time>",
+    "root license link": "<a rel='license' href='https://creativecommons.org/licenses/by/4.0/'><span>x</span></a>",
+    "root comments": "<div class='comments'><span class='author'>Jane Roe</span><p>text here</p></div>",
+    "root footer": "<footer><a href='/x'>cc by 4.0</a><p>text</p></footer>",
     "license link": page("<a rel='license' href='https://creativecommons.org/licenses/by-sa/4.0/'>CC</a>"),
     "license in a footer": page(
         "<footer><a href='/terms'>Terms</a><a href='/x'>Creative Commons BY-NC 4.0</a></footer>"
@@ -139,6 +158,12 @@ def test_targeted_pages_find_what_they_target() -> None:
     assert found("categories and tags from links").categories == ["Local"]
     assert found("categories and tags from links").tags == ["Boats"]
     assert found("tags in related posts").tags == ["Ferries"]
+    assert found("text joined across a deleted element").author == "JaneRoe"  # as trafilatura joins it
+    assert found("joined text too short").author is None
+    assert found("rel me child").author == "Me Jane Roe"
+    assert found("license split by a zero-width space").license == "cc by-sa 4.0"
+    assert found("root with a sidebar class").author == "Jane Roe"
+    assert found("root footer").license is None
     assert found("category links without text").categories == []
     assert found("category from meta when no links").categories == ["Business"]
     assert found("license link").license == "CC BY-SA 4.0"

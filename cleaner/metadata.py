@@ -61,6 +61,7 @@ _TAG_HREF = re.compile(r"/tag(?:y|ies|s)?/")
 # elements have no such attribute and no id that a condition tests: their roles are cached by (tag, class), which a
 # page repeats over thousands of elements and a site over its pages.
 _ROLE_CACHE_SIZE = 50_000
+_ROLE_ATTRIBUTES = frozenset({"rel", "itemprop", "data-testid", "data-component"})  # see _role_attributes_matter
 # Every class or id substring the conditions below test, lowercased: most values match none and skip the tests.
 _MAY_MATTER = re.compile(
     r"comment|productreviews|sidebar|is-hidden|quote|embedly|article-s|print|categor|meta|title|date|author|zuozhe"
@@ -147,8 +148,13 @@ def _walk(tree: HtmlElement) -> _Walk:
         tag = element.tag
         css_class = attributes.get("class", "")
         element_id = attributes.get("id", "")
-        # only an element with attributes besides class and id can hold one that matters: len() is cheaper
-        if len(attributes) > (css_class != "") + (element_id != "") and _role_attributes_matter(tag, attributes):
+        # only an element with attributes besides class and id can hold one that matters: len() is cheapest, then
+        # a set test in C, then the values
+        if (
+            len(attributes) > (css_class != "") + (element_id != "")
+            and not _ROLE_ATTRIBUTES.isdisjoint(attributes.keys())
+            and _role_attributes_matter(tag, attributes)
+        ):
             roles = _roles(element, tag, css_class, element_id)
         elif element_id and _MAY_MATTER.search(element_id.lower()):
             roles = _roles(None, tag, css_class, element_id)

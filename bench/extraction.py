@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 import trafilatura  # noqa: E402  (bench compares against the bare library on purpose)
 
 from cleaner.clutter import strip_site_templates  # noqa: E402
-from cleaner.config import Config, with_overrides  # noqa: E402
+from cleaner.config import Config, config_from_mapping  # noqa: E402
 from cleaner.errors import ExtractionError  # noqa: E402
 from cleaner.extract import extract_article  # noqa: E402
 from cleaner.models import Article, RawDocument  # noqa: E402
@@ -269,12 +269,13 @@ def report_timing(timings: dict[str, float], pages: int) -> None:
 
 
 def _configured(changes: list[str]) -> Config:
-    config = Config()
+    """`--set section.key=value` (JSON values) read as a `[tool.cleaner]` table, with its checks."""
+    table: dict[str, dict[str, object]] = {}
     for change in changes:
         key, _, value = change.partition("=")
         section, _, name = key.partition(".")
-        config = with_overrides(config, section, **{name: json.loads(value)})
-    return config
+        table.setdefault(section, {})[name] = json.loads(value)
+    return config_from_mapping(table, "--set")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

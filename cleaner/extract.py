@@ -46,9 +46,9 @@ _PARSER.set_element_class_lookup(
         element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity
     )
 )
-_INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-# the same characters one by one: `char in html` is a memchr-speed scan, 30 of them cost less than one regex pass
+# characters XML forbids, one by one: `char in html` is a memchr-speed scan, 31 of them cost less than one regex pass
 _INVALID_XML_CHAR_LIST = tuple(chr(code) for code in (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF))
+_INVALID_XML_CHARS = re.compile("[" + re.escape("".join(_INVALID_XML_CHAR_LIST)) + "]")
 _DOCTYPE = re.compile(r"<!DOCTYPE.*?>", re.IGNORECASE | re.DOTALL)
 _SELF_CLOSED_HTML = re.compile(r"(<html.*?)\s*/>", re.IGNORECASE)
 _HAS_TAG = re.compile(r"<[A-Za-z!/?]")
@@ -249,14 +249,16 @@ def _run_trafilatura(tree: HtmlElement, url: str | None, extract: ExtractConfig)
 
 def _page_metadata(tree: HtmlElement, url: str | None, extensive_date_search: bool) -> tuple[Any, str | None]:
     """The page's metadata, and why it is missing when finding it failed: the article is kept without it."""
-    from cleaner.metadata import empty_metadata, extract_metadata
+    from trafilatura.settings import Document
+
+    from cleaner.metadata import extract_metadata
 
     try:
         return extract_metadata(tree, url, extensive_date_search), None
     except MemoryError:
         raise  # the worker is in trouble: the run's own handling decides
     except Exception as exc:  # a metadata bug (ours, trafilatura's, htmldate's) must not cost the text
-        return empty_metadata(), f"{type(exc).__name__}: {exc}"
+        return Document(), f"{type(exc).__name__}: {exc}"
 
 
 def _body_lines(text: str) -> list[str]:

@@ -789,7 +789,15 @@ def _merged_line(event: str, into: str) -> dict[str, Any]:
 
 
 def _write_outputs(out_dir: Path, outcomes: Sequence[Outcome], update: IndexUpdate, fmt: str) -> RunReport:
-    from cleaner.pipeline import clear_previous_outputs, cluster_record, extraction_record, manifest_entries, summarize
+    from cleaner.pipeline import (
+        OUTPUT_NAMES,
+        UPDATES_NAME,
+        clear_previous_outputs,
+        cluster_record,
+        extraction_record,
+        manifest_entries,
+        summarize,
+    )
     from cleaner.writers import write_records
 
     state, pos = update.state, update.state.position()
@@ -797,7 +805,7 @@ def _write_outputs(out_dir: Path, outcomes: Sequence[Outcome], update: IndexUpda
     clusters = [_event_cluster(c) for c in update.changes]
     entries: list[ManifestEntry] = manifest_entries(outcomes, _manifest_clusters(update, pos))
     report = summarize(entries, clusters, sum(len(a.removed) for a in by_id.values()))
-    files = {name: out_dir / f"{name}.{fmt}" for name in ("articles", "clusters", "documents", "updates", "manifest")}
+    files = {name: out_dir / f"{name}.{fmt}" for name in (*OUTPUT_NAMES, UPDATES_NAME)}
     clear_previous_outputs(out_dir, fmt)
     articles = (_article_line(by_id[c.rep], c, state, pos) for c in update.changes if c.rep in by_id)
     write_records(files["articles"], articles, fmt)

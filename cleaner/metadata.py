@@ -137,10 +137,6 @@ def extract_metadata(tree: HtmlElement, url: str | None, extensive_date_search: 
     return metadata
 
 
-def empty_metadata() -> Document:
-    return Document()
-
-
 def _walk(tree: HtmlElement) -> _Walk:
     walk = _Walk()
     for element in tree.iter(etree.Element):
@@ -155,9 +151,9 @@ def _walk(tree: HtmlElement) -> _Walk:
             and not _ROLE_ATTRIBUTES.isdisjoint(attributes.keys())
             and _role_attributes_matter(tag, attributes)
         ):
-            roles = _roles(element, tag, css_class, element_id)
+            roles = _all_roles(element, tag, css_class, element_id)
         elif element_id and _MAY_MATTER.search(element_id.lower()):
-            roles = _roles(None, tag, css_class, element_id)
+            roles = _all_roles(None, tag, css_class, element_id)
         else:  # an id that no condition tests counts as no id: ids are unique, a cache keyed by them would not hit
             roles = _cached_roles(tag, css_class)
         if roles is not None:

@@ -209,12 +209,17 @@ def summarize(entries: Sequence[ManifestEntry], clusters: Sequence[Cluster], rem
     )
 
 
+# the contract files of a run, the manifest last (it is written last); an indexed run adds UPDATES_NAME
+OUTPUT_NAMES = ("articles", "clusters", "documents", "manifest")
+UPDATES_NAME = "updates"
+
+
 def clear_previous_outputs(out_dir: Path, fmt: str) -> None:
     """Remove a previous run's outputs, manifest first: a run killed half-way then leaves no manifest (clearly
     unfinished) and nothing of the previous run (its report included) beside this run's files."""
-    names = [f"{name}.{fmt}" for name in ("manifest", "updates", "documents", "clusters", "articles")]
-    for name in [*names, "report.html"]:
-        (out_dir / name).unlink(missing_ok=True)
+    for name in reversed((*OUTPUT_NAMES[:-1], UPDATES_NAME, OUTPUT_NAMES[-1])):
+        (out_dir / f"{name}.{fmt}").unlink(missing_ok=True)
+    (out_dir / "report.html").unlink(missing_ok=True)
 
 
 def write_run_outputs(out_dir: Path, outcomes: Sequence[Outcome], clusters: Sequence[Cluster], fmt: str) -> RunReport:
@@ -223,7 +228,7 @@ def write_run_outputs(out_dir: Path, outcomes: Sequence[Outcome], clusters: Sequ
     by_id = {a.id: a for a in articles}
     entries = manifest_entries(outcomes, clusters)
     report = summarize(entries, clusters, sum(len(a.removed) for a in articles))
-    files = {name: out_dir / f"{name}.{fmt}" for name in ("articles", "clusters", "documents", "manifest")}
+    files = {name: out_dir / f"{name}.{fmt}" for name in OUTPUT_NAMES}
     clear_previous_outputs(out_dir, fmt)
     write_records(files["articles"], (article_record(by_id[c.kept], c, by_id) for c in clusters), fmt)
     write_records(files["clusters"], (cluster_record(c) for c in clusters), fmt)

@@ -15,7 +15,7 @@ import stat
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from cleaner.errors import InputError
@@ -43,7 +43,8 @@ def document_id(source: str) -> str:
     return hashlib.sha1(source.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
-def _has_suffix(path: Path, suffixes: tuple[str, ...]) -> bool:
+def has_suffix(path: PurePath, suffixes: tuple[str, ...]) -> bool:
+    """The file name ends with one of `suffixes`, in any case."""
     name = path.name.lower()
     return any(name.endswith(suffix) for suffix in suffixes)
 
@@ -76,7 +77,7 @@ def _walk_folder(root: Path) -> Iterator[Path]:
         # a directory named like a page (e.g. "index.html/") is walked, not read as a document
         for name in sorted(filenames):
             path = Path(folder) / name
-            if _has_suffix(path, INPUT_SUFFIXES):
+            if has_suffix(path, INPUT_SUFFIXES):
                 yield path
 
 
@@ -91,9 +92,9 @@ def iter_documents(
     """
     options = options or ReadOptions()
     for path in iter_input_files(paths):
-        if _has_suffix(path, WARC_SUFFIXES):
+        if has_suffix(path, WARC_SUFFIXES):
             yield from _iter_warc(path, options)
-        elif _has_suffix(path, JSONL_SUFFIXES):
+        elif has_suffix(path, JSONL_SUFFIXES):
             yield from _iter_jsonl_html(path, options)
         else:
             yield read_html_file(path, options)

@@ -229,13 +229,14 @@ class _Pool(Generic[Item, Result]):
         # idle workers first, so that every core starts before any worker gets a second document queued
         for wanted in range(QUEUE_DEPTH):
             for worker in self.workers:
-                if self.waiting and len(worker.queue) == wanted and self._accepts(worker, self.waiting[0]):
+                if (
+                    self.waiting
+                    and len(worker.queue) == wanted
+                    and worker.accepts(self.waiting[0], self.limits.batch_size)
+                ):
                     self._send(worker, self.waiting.popleft())
                     sent += 1
         return sent
-
-    def _accepts(self, worker: _Worker, task: _Task[Item]) -> bool:
-        return worker.accepts(task, self.limits.batch_size)
 
     def _send(self, worker: _Worker, task: _Task[Item]) -> None:
         if not worker.queue:
@@ -264,8 +265,7 @@ class _Pool(Generic[Item, Result]):
         return 2 * self.limits.timeout_seconds + WATCHDOG_GRACE_SECONDS
 
     def _overdue(self, worker: _Worker) -> bool:
-        limit = self.limits.timeout_seconds
-        return limit > 0 and time.monotonic() - worker.started > self._watchdog_seconds()
+        return self.limits.timeout_seconds > 0 and time.monotonic() - worker.started > self._watchdog_seconds()
 
     def _receive(self, worker: _Worker) -> None:
         try:
@@ -287,14 +287,14 @@ class _Pool(Generic[Item, Result]):
     def _recycle(self, worker: _Worker) -> None:
         """Replace a worker that has done `batch_size` documents (`accepts` queued nothing more on it)."""
         self._retire(worker)
-        self.workers[self.workers.index(worker)] = self._spawn()
+        self._respawn(worker)
 
     def _replace(self, worker: _Worker, reason: str) -> None:
         """Kill a dead or hung worker. Its running document fails (a hang, a second crash) or runs again alone in
         a fresh worker; a document queued behind it never started and simply goes back in line."""
         running, *queued = worker.queue or [None]
         self._kill(worker)
-        self.workers[self.workers.index(worker)] = self._spawn()
+        self._respawn(worker)
         for task in reversed(queued):
             self.waiting.appendleft(task)
         if running is None:
@@ -317,6 +317,10 @@ class _Pool(Generic[Item, Result]):
         result_writer.close()
         return _Worker(process, task_writer, result_reader)
 
+    def _respawn(self, worker: _Worker) -> None:
+        """A fresh worker in the place of one that was retired or killed."""
+        self.workers[self.workers.index(worker)] = self._spawn()
+
     def _retire(self, worker: _Worker) -> None:
         with contextlib.suppress(OSError):
             worker.tasks.send(None)
@@ -336,14 +340,7 @@ class _Pool(Generic[Item, Result]):
                 with contextlib.suppress(OSError):
                     worker.tasks.send(None)
         for worker in self.workers:
-            if worker.queue or not _joined(worker.process, 1.0):
-                self._kill(worker)
-            else:
-                worker.tasks.close()
-                worker.results.close()
+            if not worker.queue:
+                worker.process.join(timeout=1.0)  # an idle worker exits on the None just sent
+            self._kill(worker)  # kills only a worker still alive; closes the pipes
         self.workers = []
-
-
-def _joined(process: BaseProcess, seconds: float) -> bool:
-    process.join(timeout=seconds)
-    return not process.is_alive()

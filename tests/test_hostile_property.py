@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cleaner import Config, RunConfig, run
-from tests.conftest import load_make_hostile
+from tests.conftest import load_make_hostile, read_jsonl
 
 mh = load_make_hostile()
 KNOWN_REASONS = mh.REASON_CATEGORIES
@@ -67,10 +67,6 @@ def _materialize(folder: Path, index: int, item: tuple[str, Any]) -> tuple[Path,
     return path, sum(1 for line in lines if line.strip()), None
 
 
-def _read(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
 @settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(
     items=st.lists(documents, min_size=1, max_size=7),
@@ -92,7 +88,7 @@ def test_every_input_document_has_exactly_one_manifest_line(
         out = Path(scratch) / "out"
         report = run(paths, out, Config(run=RunConfig(jobs=jobs, timeout_seconds=30)))
 
-        manifest = _read(out / "manifest.jsonl")
+        manifest = read_jsonl(out / "manifest.jsonl")
         assert len(manifest) == expected == report.documents
         assert len({entry["id"] for entry in manifest}) == len(manifest)
         for entry in manifest:
@@ -106,9 +102,9 @@ def test_every_input_document_has_exactly_one_manifest_line(
                 status = "rejected" if entry["status"] == "rejected" else "extracted"
                 assert status in expect["statuses"], (path.name, entry)
 
-        clusters = _read(out / "clusters.jsonl")
+        clusters = read_jsonl(out / "clusters.jsonl")
         members = Counter(member["id"] for cluster in clusters for member in cluster["members"])
         extracted = {entry["id"] for entry in manifest if entry["status"] != "rejected"}
         assert set(members) == extracted and all(n == 1 for n in members.values())
-        articles = _read(out / "articles.jsonl")
+        articles = read_jsonl(out / "articles.jsonl")
         assert sorted(article["id"] for article in articles) == sorted(cluster["kept"] for cluster in clusters)

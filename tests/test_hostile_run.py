@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import importlib.util
+import importlib
 import json
 import multiprocessing
 import os
@@ -25,7 +25,7 @@ import pytest
 
 from cleaner import Config, RawDocument, RunConfig, pipeline
 from cleaner.cli import main as cli_main
-from tests.conftest import ROOT, load_make_hostile
+from tests.conftest import ROOT, load_make_hostile, read_jsonl
 
 mh = load_make_hostile()
 KNOWN_REASONS = mh.REASON_CATEGORIES
@@ -33,10 +33,6 @@ KNOWN_REASONS = mh.REASON_CATEGORIES
 
 def category(reason: str | None) -> str:
     return (reason or "").split(":", 1)[0]
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 @contextlib.contextmanager

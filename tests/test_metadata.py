@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lxml import etree
 from trafilatura.metadata import extract_metadata as trafilatura_metadata
 from trafilatura.settings import Document, Extractor
 
@@ -177,8 +178,6 @@ def test_the_tree_is_not_changed() -> None:
     tree = parse_html(TARGETED["byline inside comments is skipped"])
     before = parse_html(TARGETED["byline inside comments is skipped"])
     extract_metadata(tree, None, extensive_date_search=True)
-    from lxml import etree
-
     assert etree.tostring(tree) == etree.tostring(before)
 
 
@@ -197,7 +196,7 @@ TEXT_DATE_ONLY = page("<p>Posted on 12 March 2025 by the desk.</p>")
 def test_extensive_date_search_setting(extensive: bool, expected: str | None) -> None:
     """The date only in running text: htmldate's extensive search finds it, the default (off) does not guess."""
     config = Config(extract=ExtractConfig(extensive_date_search=extensive))
-    article = clean_html(TEXT_DATE_ONLY + " " * 0, "https://example.com/news/1", config)
+    article = clean_html(TEXT_DATE_ONLY, "https://example.com/news/1", config)
     assert article.published == expected
 
 

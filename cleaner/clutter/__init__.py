@@ -226,7 +226,7 @@ class _Page:
 
     def in_middle(self, index: int) -> bool:
         """Between the article's first and last real paragraphs."""
-        return self.first < index < self.last
+        return not self.at_edge(index)
 
     def lone_links(self) -> int:
         """How many mid-body lines are a link to another article of the site alone in a paragraph (counted once)."""

@@ -802,7 +802,7 @@ def rule_set(rules: tuple[TextRule, ...]) -> RuleSet:
     scanning = tuple(
         (
             index,
-            re.compile("|".join(map(re.escape, sorted(rule.needles, key=len, reverse=True)))),
+            re.compile("|".join(map(re.escape, rule.needles))),  # only whether one occurs matters, not which
             rule.max_words,
             rule.region == EDGE,
             rule.folded,

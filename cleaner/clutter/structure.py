@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
 from urllib.parse import urlsplit
@@ -310,10 +310,8 @@ class PageStructure:
         """`evidence` for a line already turned into its `line_key`."""
         anchor = self._anchors.get(key)
         if anchor is not None:
-            evidence = self._evidence(anchor, anchor, len(key), len(key), link_only=True, short=short)
-            if _sole_link_of_paragraph(anchor, self._blocks.get(key)):
-                evidence = replace(evidence, sole_paragraph_link=True)
-            return evidence
+            sole = _sole_link_of_paragraph(anchor, self._blocks.get(key))
+            return self._evidence(anchor, anchor, len(key), len(key), link_only=True, short=short, sole=sole)
         block = self._blocks.get(key)
         if block is None:
             return NO_EVIDENCE
@@ -328,6 +326,7 @@ class PageStructure:
         key_chars: int,
         link_only: bool,
         short: bool,
+        sole: bool = False,
     ) -> LineEvidence:
         containers, weak, in_list, outside = self._walk(element, short)
         href = (anchor.get("href") or "") if anchor is not None else ""
@@ -342,6 +341,7 @@ class PageStructure:
             weak_container=weak,
             in_list=in_list,
             outside_body=outside,
+            sole_paragraph_link=sole,
         )
 
     def _walk(self, element: HtmlElement, short: bool) -> tuple[tuple[str, ...], str | None, bool, bool]:

@@ -16,7 +16,7 @@ import numpy as np
 
 from cleaner.dedup.cluster import priority_rank, star_clusters
 from cleaner.dedup.config import DedupConfig
-from cleaner.dedup.lsh import band_digests, chunk_candidate_pairs
+from cleaner.dedup.lsh import band_digests, chunk_candidate_pairs, merge_pairs
 from cleaner.dedup.minhash import chunk_signatures
 from cleaner.dedup.normalize import canonical_chunks, clean_for_matching, value_slots
 from cleaner.dedup.origin import cluster_origin, detect_origin
@@ -146,31 +146,36 @@ def _chunk_lsh(sets: ShingleSets, mask: np.ndarray, rank: np.ndarray, config: De
     found: list[np.ndarray] = []
     for first in range(0, bands, group):
         span = (first * config.band_rows, min(bands, first + group) * config.band_rows)
-        owners, chunk_ids, key_blocks = [], [], []
-        for owner, chunk, sig in chunk_signatures(
-            sets, config.num_perm, config.seed, config.chunk_min_shingles, mask, span
-        ):
-            owners.append(owner)
-            chunk_ids.append(chunk)
-            key_blocks.append(band_digests(sig, config.band_rows))
-        if not owners:
+        digests = chunk_band_digests(sets, config, mask, span)
+        if digests is None:
             return np.zeros((0, 2), dtype=np.int64)
-        keys = np.concatenate(key_blocks)
-        del key_blocks
+        owners, chunk_ids, keys = digests
         release_memory()
-        found.append(
-            chunk_candidate_pairs(keys, np.concatenate(owners), np.concatenate(chunk_ids), rank, config.max_bucket)
-        )
+        found.append(chunk_candidate_pairs(keys, owners, chunk_ids, rank, config.max_bucket))
     release_memory()
     if len(found) == 1:
         return found[0]
-    packed = np.unique(
-        np.concatenate([p[:, 0].astype(np.uint64) << np.uint64(32) | p[:, 1].astype(np.uint64) for p in found])
-    )
-    better = (packed >> np.uint64(32)).astype(np.int64)
-    worse = (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
-    order = np.lexsort((rank[better], rank[worse]))
-    return np.stack([better[order], worse[order]], axis=1)
+    return merge_pairs(found, rank)
+
+
+def chunk_band_digests(
+    sets: ShingleSets,
+    config: DedupConfig,
+    mask: np.ndarray | None = None,
+    perms: tuple[int, int] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(owner document, chunk index, chunks x bands uint32 band-key digests) of every chunk signature of `sets`
+    (only permutations `perms` when given); None when no chunk has enough shingles. Shared with the Dask engine."""
+    owners, chunk_ids, key_blocks = [], [], []
+    for owner, chunk, sig in chunk_signatures(
+        sets, config.num_perm, config.seed, config.chunk_min_shingles, mask, perms
+    ):
+        owners.append(owner)
+        chunk_ids.append(chunk)
+        key_blocks.append(band_digests(sig, config.band_rows))
+    if not owners:
+        return None
+    return np.concatenate(owners), np.concatenate(chunk_ids), np.concatenate(key_blocks)
 
 
 class _Stopwatch:

@@ -161,6 +161,11 @@ def chunk_candidate_pairs(
     return _unique_pairs((document_pairs(band) for band in range(keys.shape[1])), rank)
 
 
+def merge_pairs(found: Iterable[np.ndarray], rank: np.ndarray) -> np.ndarray:
+    """Several (m, 2) [better, worse] pair arrays as one, deduplicated and sorted like each of them."""
+    return _unique_pairs((p[:, 0].astype(np.uint64) << _U32 | p[:, 1].astype(np.uint64) for p in found), rank)
+
+
 def _unique_pairs(packed: Iterable[np.ndarray], rank: np.ndarray) -> np.ndarray:
     """Packed (better << 32 | worse) pairs, deduplicated, as (m, 2) int64 [better, worse] sorted by (worse, better).
 

@@ -44,7 +44,7 @@ from cleaner.engines import dedup_parts as dp
 from cleaner.engines import partitions as pt
 from cleaner.errors import ConfigError
 from cleaner.models import RunReport
-from cleaner.pipeline import PathLike, ProgressHook, extract_file_format
+from cleaner.pipeline import OUTPUT_NAMES, PathLike, ProgressHook, extract_file_format
 from cleaner.writers import atomic_path, format_for, write_records
 
 try:
@@ -358,7 +358,7 @@ def _cluster_and_write(engine: _Engine, parts: list[Any], out_dir: Path) -> RunR
         ]
     )
     fmt = format_for(out_dir / "articles", engine.config.run.output_format)
-    targets = [(name, out_dir / f"{name}.{fmt}", fmt) for name in pt.OUTPUT_NAMES]
+    targets = [(name, out_dir / f"{name}.{fmt}", fmt) for name in OUTPUT_NAMES]
     engine.write([delayed(_first)(r) for r in results], targets, out_dir)
     report = pt.merge_reports(engine.gather([delayed(_second)(r) for r in results]))
     report.outputs = {name: str(path) for name, path, _ in targets}

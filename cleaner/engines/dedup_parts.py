@@ -27,9 +27,8 @@ from typing import Any
 import numpy as np
 
 from cleaner.dedup.config import DedupConfig
-from cleaner.dedup.engine import prepare_documents
-from cleaner.dedup.lsh import band_digests, bucket_pairs, chunk_order
-from cleaner.dedup.minhash import chunk_signatures
+from cleaner.dedup.engine import chunk_band_digests, prepare_documents
+from cleaner.dedup.lsh import bucket_pairs, chunk_order
 from cleaner.dedup.shingles import ShingleSets, drop_frequent, fmix64
 from cleaner.dedup.verify import SlotSets, verify_pair
 from cleaner.engines.partitions import (
@@ -161,20 +160,15 @@ def band_outbox(part: DedupPart, config: DedupConfig, partitions: int) -> Outbox
     each shingle's chunk), the same uint32 band-key digests; only the bucketing moves to the shuffle.
     """
     assert part.content is not None and part.rank is not None
-    owners, chunk_ids, digests = [], [], []
-    for owner, chunk, sig in chunk_signatures(part.content, config.num_perm, config.seed, config.chunk_min_shingles):
-        owners.append(owner)
-        chunk_ids.append(chunk)
-        digests.append(band_digests(sig, config.band_rows))
-    if not owners:
+    digests = chunk_band_digests(part.content, config)
+    if digests is None:
         return []
-    owner = np.concatenate(owners)
-    keys = np.concatenate(digests)  # (chunks x bands) uint32
+    owner, chunk_ids, keys = digests  # keys: (chunks x bands) uint32
     bands = keys.shape[1]
     digest = keys.T.reshape(-1)  # band-major: band 0 of every chunk, then band 1, ...
     band_of = np.repeat(np.arange(bands, dtype=np.int16), len(owner))
     rank = np.tile(part.rank[owner], bands)
-    chunk = np.tile(np.concatenate(chunk_ids), bands)
+    chunk = np.tile(chunk_ids, bands)
     addr = np.tile(address(part.home, owner), bands)
     with np.errstate(over="ignore"):
         # a bucket is (band, digest): route by both, so that every chunk of a bucket meets the others in one place

@@ -25,7 +25,7 @@ import xxhash
 from cleaner.clutter import strip_site_templates
 from cleaner.clutter.templates import site_key
 from cleaner.config import Config
-from cleaner.engines.remote import is_url, list_url, local_copy, open_binary, with_url_source
+from cleaner.engines.remote import is_url, list_url, local_copy, open_binary, url_source, with_url_source
 from cleaner.models import Article, Cluster, ManifestEntry, Member, RawDocument, RunReport
 from cleaner.pipeline import (
     Outcome,
@@ -55,7 +55,6 @@ from cleaner.writers import dumps
 
 Mode = Literal["html", "text"]  # `run`/`extract` read HTML; `dedup` reads JSONL records that hold text
 Outbox = list[tuple[int, Any]]
-OUTPUT_NAMES = ("articles", "clusters", "documents", "manifest")
 SORT_SAMPLES = 64  # keys per partition offered to the splitter choice of a distributed sort
 
 
@@ -196,7 +195,7 @@ def _whole_jsonl(path: str) -> Iterator[tuple[str, dict[str, Any] | None, str | 
         return
     with local_copy(path) as local:  # gzip and all: the local reader decides, as for a local file
         for source, record, error in iter_jsonl_records(local):
-            yield path + source.removeprefix(str(local)), record, error
+            yield url_source(source, local, path), record, error
 
 
 def _whole_file_documents(path: str, options: ReadOptions) -> Iterator[RawDocument]:

@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from cleaner.errors import InputError
 from cleaner.models import RawDocument
-from cleaner.readers import INPUT_SUFFIXES, document_id
+from cleaner.readers import INPUT_SUFFIXES, document_id, has_suffix
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
@@ -49,7 +49,11 @@ def list_url(url: str) -> list[tuple[str, int]]:
     fs, root = _filesystem(url)
     if fs.isdir(root):
         found = fs.find(root, detail=True)
-        files = [path for path, info in found.items() if info.get("type") != "directory" and _known(path)]
+        files = [
+            path
+            for path, info in found.items()
+            if info.get("type") != "directory" and has_suffix(PurePosixPath(path), INPUT_SUFFIXES)
+        ]
         names = sorted(files, key=lambda path: _walk_order(path, root))
         return [(fs.unstrip_protocol(path), int(found[path].get("size") or 0)) for path in names]
     if fs.isfile(root):
@@ -61,11 +65,6 @@ def _walk_order(path: str, root: str) -> list[tuple[int, str]]:
     """The local walk's order (`os.walk`, sorted): a folder's own files first, then its subfolders one by one."""
     *folders, name = PurePosixPath(path).relative_to(PurePosixPath(root)).parts
     return [(1, folder) for folder in folders] + [(0, name)]
-
-
-def _known(path: str) -> bool:
-    name = PurePosixPath(path).name.lower()
-    return any(name.endswith(suffix) for suffix in INPUT_SUFFIXES)
 
 
 def open_binary(path: str) -> IO[bytes]:
@@ -86,8 +85,13 @@ def local_copy(url: str) -> Iterator[Path]:
         yield local
 
 
+def url_source(source: str, local: Path, url: str) -> str:
+    """A source read from the local copy `local` of `url`, named after the URL (a member keeps its "#..." part)."""
+    return url + source.removeprefix(str(local))
+
+
 def with_url_source(document: RawDocument, local: Path, url: str) -> RawDocument:
     """The document as if read from `url`: its source (and so its id) and its error name the URL, not the copy."""
-    source = url + document.source.removeprefix(str(local))
+    source = url_source(document.source, local, url)
     error = document.error.replace(str(local), url) if document.error else document.error
     return dataclasses.replace(document, id=document_id(source), source=source, error=error)

@@ -23,6 +23,7 @@ from cleaner.config import ExtractConfig
 from cleaner.encoding import decode_html, repair_mojibake
 from cleaner.errors import ExtractionError
 from cleaner.models import Article, RawDocument
+from cleaner.pruning import faster_pruning
 
 if TYPE_CHECKING:
     from cleaner.config import Config
@@ -228,18 +229,19 @@ def _run_trafilatura(tree: HtmlElement, url: str | None, extract: ExtractConfig)
     import trafilatura  # the one import; kept lazy so `import cleaner` stays light
 
     try:
-        page = trafilatura.bare_extraction(
-            tree,
-            url=url,
-            with_metadata=False,  # cleaner.metadata finds the same metadata for a fraction of the cost
-            include_comments=extract.include_comments,
-            include_tables=extract.include_tables,
-            favor_precision=extract.favor_precision,
-            favor_recall=extract.favor_recall,
-            fast=extract.fast,
-            include_links=False,  # links change trafilatura's output; link evidence comes from our own tree
-            deduplicate=False,
-        )
+        with faster_pruning():
+            page = trafilatura.bare_extraction(
+                tree,
+                url=url,
+                with_metadata=False,  # cleaner.metadata finds the same metadata for a fraction of the cost
+                include_comments=extract.include_comments,
+                include_tables=extract.include_tables,
+                favor_precision=extract.favor_precision,
+                favor_recall=extract.favor_recall,
+                fast=extract.fast,
+                include_links=False,  # links change trafilatura's output; link evidence comes from our own tree
+                deduplicate=False,
+            )
     except (ValueError, TypeError, AssertionError, RecursionError) as exc:
         raise ExtractionError("extraction failed", f"trafilatura: {type(exc).__name__}: {exc}") from exc
     if page is None:

@@ -1,0 +1,176 @@
+"""cleaner.pruning's walks return exactly what trafilatura's pruning XPaths return, on real and targeted pages."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from copy import copy
+
+import pytest
+import trafilatura
+from lxml import etree
+from trafilatura import xpaths
+from trafilatura.htmlprocessing import convert_tags, tree_cleaning
+from trafilatura.settings import Extractor
+
+from cleaner import pruning
+from cleaner.encoding import decode_html
+from cleaner.extract import parse_html
+from cleaner.pruning import FastXPath, faster_pruning, replacements, source_digest
+from tests.test_metadata import fixture_pages, read_page
+
+EXPECTED = set(pruning._EVALUATORS)
+
+
+def parsed(html: str) -> etree._Element:
+    return parse_html(html)
+
+
+def converted(tree: etree._Element) -> etree._Element:
+    """The tree as trafilatura's extractors see it: cleaned, tags converted (div -> list/item...)."""
+    options = Extractor(comments=False)
+    return convert_tags(tree_cleaning(copy(tree), options), options)
+
+
+def stand_ins() -> Iterator[FastXPath]:
+    for _expressions, _index, _original, fast in replacements():
+        yield fast
+
+
+def assert_same(fast: FastXPath, tree: etree._Element) -> list[etree._Element]:
+    ours, theirs = fast.walk(tree), fast.xpath(tree)
+    assert [id(e) for e in ours] == [id(e) for e in theirs], (fast.walk.__name__, fast.path)
+    return ours
+
+
+def test_every_evaluator_applies_to_this_trafilatura() -> None:
+    """The pinned trafilatura has exactly the XPaths the walks were written from (else they silently fall back)."""
+    for (name, index), (digest, _walk) in pruning._EVALUATORS.items():
+        assert source_digest(getattr(xpaths, name)[index]) == digest, name
+    assert len(list(replacements())) == len(EXPECTED)
+
+
+@pytest.mark.parametrize("path", fixture_pages(), ids=lambda p: p.name)
+def test_walks_equal_xpaths_on_fixture_pages(path: object) -> None:
+    tree = parsed(decode_html(read_page(path), None))  # type: ignore[arg-type]
+    for stage in (tree, converted(tree)):
+        for fast in stand_ins():
+            assert_same(fast, stage)
+
+
+# One page per condition of every XPath, several in the order-sensitive forms (@id|@class takes the attribute that
+# comes first in the source). Each must be found (the comparison alone would pass on pages that match nothing).
+TARGETED = {
+    "infinite_scroll": [
+        '<div class="infinite-scroll"><p>x</p></div>',
+        '<section id="infinitescroll"><p>x</p></section>',
+        '<aside class="mvp-post-add-box"><h1>kept by nothing</h1></aside>',
+        '<div id="mvp-post-add-wrap"><h1>t</h1></div><div class="infinite-scroll"><h1>has h1</h1></div>'
+        '<div class="infinite-scroll"><div class="infinite-scroll">nested</div></div>',
+    ],
+    "share_buttons": ['<section class="x elementor-share-buttons--view"><a>share</a></section>'],
+    "comment_sections": [
+        '<div id="comments">c</div>',
+        '<section id="disqus_thread">c</section>',
+        '<details class="Comment-box">c</details>',
+        '<div class="post-comments">c</div><div id="commentary">not</div><div id="comol1">c</div>',
+    ],
+    "comment_sections_and_lists": [
+        '<ul id="comment-list"><li>c</li></ul>',
+        '<ol class="comments"><li>c</li></ol><ol id="disqus_thread"><li>not a list match</li></ol>',
+        '<ul class="article-comments"><li>c</li></ul><div id="dsq-comments">c</div>',
+    ],
+    "boilerplate_sections": [
+        '<div id="related-links">r</div>',
+        '<p class="byline">b</p>',
+        '<span role="Navigation">n</span>',
+        '<div data-lp-replacement-content="">x</div>',
+        '<section data-component="MostPopularStories">x</section>',
+        '<div id="cookie-bar" class="main">x</div>',
+        '<div class="cookie-notice" id="main">x</div>',
+        '<div id="main" class="cookie-notice">not: id comes first</div><div class="x ad y">ad</div>',
+        '<p class="yinyang">x</p><span id="ad-slot">x</span><div id="x" class="content">no</div>',
+    ],
+    "hidden_elements": [
+        '<div class="comments-title">x</div>',
+        '<div id="reply-1" class="a">x</div>',
+        '<div class="reply-box" id="a">x</div>',
+        '<div id="a" class="reply-box">not: id comes first</div><p style="display:none">x</p>',
+        '<span style="color: red; display: none">x</span>',
+        '<a id="hidden-link">x</a>',
+        '<a style="visibility: hidden" id="x">not: id first</a><a style="visibility: hidden">x</a>',
+        '<li aria-hidden="true">x</li>',
+        '<b class="noprint">x</b><i id="akismet">x</i><em class="hide-me">x</em>',
+    ],
+    "teasers": ['<div id="Teaser-1">x</div>', '<p class="TEASER">not: only T is folded</p><p class="tTeaser">x</p>'],
+    "captions": ['<div class="image-caption">x</div>', '<span id="caption1">x</span>'],
+}
+
+
+def page(body: str) -> str:
+    return f"<html><head><title>t</title></head><body><main><h2>Story</h2>{body}<p>End.</p></main></body></html>"
+
+
+@pytest.mark.parametrize(
+    ("walk", "body"), [(walk, body) for walk, bodies in TARGETED.items() for body in bodies], ids=repr
+)
+def test_walks_equal_xpaths_on_targeted_pages(walk: str, body: str) -> None:
+    (fast,) = [f for f in stand_ins() if f.walk.__name__ == walk]
+    tree = parsed(page(body))
+    found = assert_same(fast, tree)
+    assert found, f"{walk} found nothing on {body!r}: the comparison would be empty"
+    assert_same(fast, converted(tree))
+
+
+def test_every_walk_has_targeted_pages() -> None:
+    assert {fast.walk.__name__ for fast in stand_ins()} == set(TARGETED)
+
+
+def test_stand_ins_are_active_only_inside_the_context() -> None:
+    lists = {name: getattr(xpaths, name) for name, _index in EXPECTED}
+    with faster_pruning():
+        with faster_pruning():  # nested use keeps them until the outer one leaves
+            pass
+        assert all(isinstance(lists[name][index], FastXPath) for name, index in EXPECTED)
+    assert not any(isinstance(lists[name][index], FastXPath) for name, index in EXPECTED)
+
+
+def test_threads_leave_trafilatura_as_they_found_it() -> None:
+    barrier = threading.Barrier(4)
+
+    def extract_twice() -> None:
+        barrier.wait()
+        for _ in range(2):
+            with faster_pruning():
+                trafilatura.extract(page('<div class="byline">b</div>' + "<p>text here. </p>" * 20))
+
+    threads = [threading.Thread(target=extract_twice) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not any(isinstance(getattr(xpaths, name)[index], FastXPath) for name, index in EXPECTED)
+
+
+def test_a_changed_xpath_keeps_its_own_evaluation(monkeypatch: pytest.MonkeyPatch) -> None:
+    changed = etree.XPath(".//*[self::div][contains(@class, 'teaser')]")
+    monkeypatch.setattr(xpaths, "TEASER_DISCARD_XPATH", [changed])
+    with faster_pruning():
+        assert xpaths.TEASER_DISCARD_XPATH[0] is changed
+        assert isinstance(xpaths.OVERALL_DISCARD_XPATH[0], FastXPath)
+
+
+def test_an_element_tree_goes_to_the_xpath() -> None:
+    tree = parsed(page('<div class="byline">b</div>'))
+    (fast,) = [f for f in stand_ins() if f.walk.__name__ == "boilerplate_sections"]
+    document = tree.getroottree()
+    assert [id(e) for e in fast(document)] == [id(e) for e in fast.xpath(document)]
+
+
+@pytest.mark.parametrize("path", fixture_pages()[::3], ids=lambda p: p.name)
+def test_trafilatura_output_is_unchanged(path: object) -> None:
+    html = read_page(path)  # type: ignore[arg-type]
+    for options in ({"include_comments": False}, {"favor_precision": True}, {"favor_recall": True}):
+        expected = trafilatura.extract(html, **options)
+        with faster_pruning():
+            assert trafilatura.extract(html, **options) == expected

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from cleaner.config import Config
-from cleaner.dedup import Deduplicator
+from cleaner.dedup import Deduplicator, EarlyPreparations
 from cleaner.errors import ConfigError, ExtractionError
 from cleaner.models import Article, Cluster, ManifestEntry, RawDocument, RunReport
 from cleaner.readers import ReadOptions, document_id, iter_documents, iter_input_files, iter_jsonl_records
@@ -125,11 +125,21 @@ def _unique_ids(outcomes: list[Outcome]) -> None:
 
 
 def extract_outcomes(
-    paths: Iterable[PathLike], config: Config | None = None, progress: ProgressHook | None = None
+    paths: Iterable[PathLike],
+    config: Config | None = None,
+    progress: ProgressHook | None = None,
+    early: EarlyPreparations | None = None,
 ) -> list[Outcome]:
-    """Extract every document, then learn and strip each site's template lines (needs the whole corpus)."""
+    """Extract every document, then learn and strip each site's template lines (needs the whole corpus).
+
+    With `early`, each article is also prepared for dedup as it arrives, while the workers extract the next ones.
+    """
     config = config or Config()
-    outcomes = list(iter_outcomes(paths, config, progress))
+    outcomes = []
+    for outcome in iter_outcomes(paths, config, progress):
+        outcomes.append(outcome)
+        if early is not None and outcome.article is not None:
+            early.add(outcome.article.text)
     _unique_ids(outcomes)
     _strip_templates(outcomes, config)
     return sorted((reject_short(o, config) for o in outcomes), key=lambda o: o.id)
@@ -143,9 +153,11 @@ def reject_short(outcome: Outcome, config: Config) -> Outcome:
     return outcome
 
 
-def cluster_articles(articles: Sequence[Article], config: Config | None = None) -> list[Cluster]:
+def cluster_articles(
+    articles: Sequence[Article], config: Config | None = None, early: EarlyPreparations | None = None
+) -> list[Cluster]:
     config = config or Config()
-    deduplicator = Deduplicator(config.dedup)
+    deduplicator = Deduplicator(config.dedup, early)
     deduplicator.add_many(articles)
     return deduplicator.clusters()
 
@@ -287,19 +299,26 @@ def run(
         return _with_report(distributed.run(paths, out_dir, config, progress, scheduler=scheduler), out_dir)
     config = config or Config()
     started = time.perf_counter()
-    outcomes = extract_outcomes(paths, config, progress)
-    report = cluster_and_write(Path(out_dir), outcomes, config, index)
+    early = EarlyPreparations(config.dedup) if index is None else None
+    outcomes = extract_outcomes(paths, config, progress, early)
+    report = cluster_and_write(Path(out_dir), outcomes, config, index, early)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
 
-def cluster_and_write(out_dir: Path, outcomes: list[Outcome], config: Config, index: PathLike | None) -> RunReport:
+def cluster_and_write(
+    out_dir: Path,
+    outcomes: list[Outcome],
+    config: Config,
+    index: PathLike | None,
+    early: EarlyPreparations | None = None,
+) -> RunReport:
     """Cluster and write the outputs plus report.html; with `index`, against (and into) a persistent event index."""
     if index is not None:
         from cleaner.index import write_run_with_index
 
         return write_run_with_index(out_dir, outcomes, index, config)
-    clusters = cluster_articles([o.article for o in outcomes if o.article is not None], config)
+    clusters = cluster_articles([o.article for o in outcomes if o.article is not None], config, early)
     return _with_report(write_run_outputs(out_dir, outcomes, clusters, config.run.output_format), out_dir)
 
 

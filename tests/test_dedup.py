@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaner.dedup import DedupConfig, Deduplicator, detect_origin
+from cleaner.dedup import DedupConfig, Deduplicator, EarlyPreparations, detect_origin, prepare_text
 from cleaner.errors import ConfigError
 from cleaner.models import Article, Cluster
 
@@ -280,6 +280,37 @@ def test_clusters_are_recomputed_after_more_adds() -> None:
 def test_batches_do_not_change_the_result() -> None:
     corpus = _corpus()
     assert _shape(run(corpus, DedupConfig(batch_size=3))) == _shape(run(corpus))
+
+
+def test_early_preparations_do_not_change_the_result() -> None:
+    """As a run uses them: prepared on arrival, then some texts change (site templates) before clustering."""
+    corpus = _corpus()
+    early = EarlyPreparations(DedupConfig())
+    for item in corpus:
+        early.add(item.text)
+    changed = [item for item in corpus if item.id != "s1-trim"]
+    changed.append(article("s1-trim", story(11)[:3]))  # a text the early preparations never saw
+    dedup = Deduplicator(DedupConfig(), early)
+    dedup.add_many(changed)
+    assert _shape(dedup.clusters()) == _shape(run(changed))
+    assert len(early) == 1  # every text still the same was taken; the one that changed is left over
+
+
+def test_early_preparation_is_only_for_its_own_config_and_text() -> None:
+    text = "\n".join(story(5))
+    early = EarlyPreparations(DedupConfig())
+    early.add(text)
+    assert early.take(text, DedupConfig(shingle_size=4)) is None
+    assert early.take(text + " more", DedupConfig()) is None
+    assert early.take(text, DedupConfig()) == prepare_text(text, DedupConfig())
+    assert early.take(text, DedupConfig()) is None  # handed over once
+
+
+def test_early_preparations_stop_at_their_memory_budget() -> None:
+    early = EarlyPreparations(DedupConfig(), max_chars=1)
+    early.add("\n".join(story(1)))
+    early.add("\n".join(story(2)))
+    assert len(early) == 1
 
 
 @pytest.mark.parametrize(

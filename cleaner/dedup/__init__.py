@@ -15,6 +15,7 @@ from cleaner.dedup.config import DedupConfig
 from cleaner.dedup.engine import (
     Assignment,
     Deduplicator,
+    EarlyPreparations,
     Features,
     Prepared,
     build_clusters,
@@ -30,6 +31,7 @@ __all__ = [
     "Assignment",
     "DedupConfig",
     "Deduplicator",
+    "EarlyPreparations",
     "Features",
     "Prepared",
     "build_clusters",

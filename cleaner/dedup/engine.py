@@ -57,6 +57,39 @@ def prepare_text(text: str, config: DedupConfig) -> Prepared:
     )
 
 
+class EarlyPreparations:
+    """`prepare_text` results made ahead of time, keyed by the text they were made from.
+
+    A run prepares each article as it arrives from the workers, while they extract the next ones (the parent waits
+    for them anyway); the Deduplicator then takes a preparation whose text has not changed since (site templates
+    change some) instead of making it again. Memory is bounded: past `max_chars` of canonical text, later texts
+    are left to the Deduplicator.
+    """
+
+    def __init__(self, config: DedupConfig, max_chars: int = 200_000_000) -> None:
+        self.config = config
+        self.max_chars = max_chars
+        self._by_text: dict[str, Prepared] = {}
+        self._chars = 0
+
+    def __len__(self) -> int:
+        return len(self._by_text)
+
+    def add(self, text: str) -> None:
+        if self._chars < self.max_chars and text not in self._by_text:
+            prepared = self._by_text[text] = prepare_text(text, self.config)
+            self._chars += len(prepared.canonical)
+
+    def take(self, text: str, config: DedupConfig) -> Prepared | None:
+        """The preparation of exactly this text under this config, handed over once (its memory goes with it)."""
+        if config != self.config:
+            return None
+        prepared = self._by_text.pop(text, None)
+        if prepared is not None:
+            self._chars -= len(prepared.canonical)
+        return prepared
+
+
 @dataclass(slots=True)
 class Features:
     """The per-document inputs of `cluster_arrays` (plus origins), in add order: what an index stores."""
@@ -197,8 +230,9 @@ class Deduplicator:
     id, and the result does not depend on the order articles were added in.
     """
 
-    def __init__(self, config: DedupConfig | None = None) -> None:
+    def __init__(self, config: DedupConfig | None = None, early: EarlyPreparations | None = None) -> None:
         self.config = config or DedupConfig()
+        self._early = early
         self._ids: list[str] = []
         self._seen: set[str] = set()
         self._dates: list[str | None] = []
@@ -221,7 +255,10 @@ class Deduplicator:
                 f"duplicate article id {article.id!r}: every article added to a Deduplicator needs a unique id"
             )
         self._seen.add(article.id)
-        prepared = prepare_text(article.text or "", self.config)
+        text = article.text or ""
+        prepared = self._early.take(text, self.config) if self._early is not None else None
+        if prepared is None:
+            prepared = prepare_text(text, self.config)
         self._ids.append(article.id)
         self._dates.append(article.published or None)
         self._origins.append(prepared.origin)

@@ -220,3 +220,49 @@ def test_language_declared_or_guessed(html_lang: str, text: str, expected: str) 
     body = "".join(p(f"{text} {n}") for n in range(6))
     html = f"<html{lang}><head><title>x</title></head><body><article>{body}</article></body></html>"
     assert clean_html(html, url=URL).language == expected
+
+
+def _bare_text(tree: object, extract: ExtractConfig) -> str | None:
+    import trafilatura
+
+    page = trafilatura.bare_extraction(
+        tree,
+        with_metadata=False,
+        include_comments=extract.include_comments,
+        include_tables=extract.include_tables,
+        favor_precision=extract.favor_precision,
+        favor_recall=extract.favor_recall,
+        fast=extract.fast,
+        include_links=False,
+        deduplicate=False,
+    )
+    return None if page is None else page.text
+
+
+EXTRACT_SETTINGS = [
+    ExtractConfig(),
+    ExtractConfig(favor_precision=True),
+    ExtractConfig(favor_recall=True, include_tables=False),
+    ExtractConfig(include_comments=True, fast=True),
+]
+
+
+def test_trafilatura_runs_as_bare_extraction_does() -> None:
+    """_run_trafilatura skips bare_extraction's copy of the tree; the text must be the same on every fixture page."""
+    from cleaner.encoding import decode_html
+    from cleaner.extract import _run_trafilatura, parse_html
+    from tests.test_metadata import fixture_pages, read_page
+
+    compared = rejected = 0
+    for path in fixture_pages():
+        html = decode_html(read_page(path), None)
+        for extract in EXTRACT_SETTINGS:
+            expected = _bare_text(parse_html(html), extract)
+            try:
+                found: str | None = _run_trafilatura(parse_html(html), None, extract)
+            except ExtractionError:
+                found = None
+                rejected += 1
+            assert found == expected, (path.name, extract)
+            compared += 1
+    assert compared >= 150 and rejected < compared / 4

@@ -1,8 +1,8 @@
 """HTML -> Article: trafilatura for the text, `cleaner.metadata` for the metadata, then the clutter rules.
 
-The page is parsed once with lxml; that tree feeds the metadata and the structural clutter signals, then
-trafilatura, which prunes it as it extracts. trafilatura is never given a URL to fetch: it only receives
-the tree. Both trafilatura imports are lazy, so `import cleaner` stays light.
+The page is parsed once with lxml; trafilatura gets that tree (or a copy, when its cascade would change it) and the
+same tree, as parsed, feeds the metadata and the structural clutter signals. trafilatura is never given a URL to
+fetch: it only receives the tree. Both trafilatura imports are lazy, so `import cleaner` stays light.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import re
 import time
+from copy import copy
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -23,7 +24,7 @@ from cleaner.config import ExtractConfig
 from cleaner.encoding import decode_html, repair_mojibake
 from cleaner.errors import ExtractionError
 from cleaner.models import Article, RawDocument
-from cleaner.pruning import faster_pruning
+from cleaner.pruning import faster_pruning, raw_tree_kept
 
 if TYPE_CHECKING:
     from cleaner.config import Config
@@ -73,18 +74,16 @@ def extract_article(
     clock.lap("decode")
     tree = parse_html(html)
     clock.lap("parse")
-    # metadata, structure and the declared language read the tree before trafilatura, which prunes it
+    lines = _body_lines(_run_trafilatura(tree, doc.url, extract))
+    clock.lap("trafilatura")
+    if not lines:
+        raise ExtractionError("empty after extraction", "trafilatura found no article text")
     meta, meta_error = _page_metadata(tree, doc.url, extract.extensive_date_search)
-    declared_language = _declared_language(tree)
     clock.lap("metadata")
     url = doc.url or meta.url or None
     use_structure = clutter.enabled and "structure" in clutter.families
     structure = PageStructure.from_tree(tree, url, meta.title) if use_structure else None
     clock.lap("structure")
-    lines = _body_lines(_run_trafilatura(tree, doc.url, extract))
-    clock.lap("trafilatura")
-    if not lines:
-        raise ExtractionError("empty after extraction", "trafilatura found no article text")
     spans = detect_lines(lines, clutter, structure)
     text, removed = apply_spans(lines, spans, clutter)
     text = repair_mojibake(text)  # double-encoded source pages; after detection, which matches lines to the DOM
@@ -102,7 +101,7 @@ def extract_article(
         author=_clean(repair_mojibake(meta.author or "")),
         site=_site_name(meta, url),
         published=_clean(meta.date),
-        language=declared_language or guess_language(text),
+        language=page_language(tree, text),
         removed=removed,
         metadata=_extra_metadata(meta, clutter, meta_error),
     )
@@ -227,13 +226,15 @@ def _checked_bytes(doc: RawDocument, extract: ExtractConfig) -> bytes:
 
 
 def _run_trafilatura(tree: HtmlElement, url: str | None, extract: ExtractConfig) -> str:
-    """trafilatura's text of the page, from our tree itself: trafilatura prunes it, so read everything else first.
+    """trafilatura's text of the page, as `bare_extraction(tree, ...)` gives it, without its copy of the tree when
+    the copy is not needed; the tree is left as parsed either way.
 
-    This is `bare_extraction(tree, ...).text` without bare_extraction's first step, a deep copy of the tree it is
-    given (0.6 ms a page): the same options, cascade, size checks and text output (`tests/test_extract.py`
-    compares the two on every fixture page).
+    bare_extraction deep-copies a tree it is given (0.4-0.5 ms a page) because the raw-tree prunes at the start of
+    its cascade change that tree in place. When those find nothing (55-80% of the benchmark pages), the cascade
+    runs on our tree itself and leaves it unchanged; otherwise on a copy. The options, cascade, size checks and text
+    output are bare_extraction's (`tests/test_extract.py` compares the two on every fixture page).
     """
-    from trafilatura.core import trafilatura_sequence  # lazy, so `import cleaner` stays light
+    from trafilatura import core  # the one import; kept lazy so `import cleaner` stays light
     from trafilatura.settings import Extractor
     from trafilatura.xml import xmltotxt
 
@@ -249,20 +250,29 @@ def _run_trafilatura(tree: HtmlElement, url: str | None, extract: ExtractConfig)
         url=url,
     )  # metadata off: cleaner.metadata finds the same metadata for a fraction of the cost
     try:
-        with faster_pruning():
-            body, text, _comments_body, comments = trafilatura_sequence(tree, options, url)
-    except (ValueError, TypeError) as exc:  # bare_extraction discards the page on these
-        raise ExtractionError("empty after extraction", f"trafilatura discarded the page ({exc})") from exc
-    except (AssertionError, RecursionError) as exc:
+        with faster_pruning(), raw_tree_kept(tree, extract.include_comments) as kept:
+            body = _cascade(core, tree if kept else copy(tree), options, url)
+        text = None if body is None else xmltotxt(body, options.formatting)
+    except (ValueError, TypeError, AssertionError, RecursionError) as exc:
         raise ExtractionError("extraction failed", f"trafilatura: {type(exc).__name__}: {exc}") from exc
+    if text is None:
+        raise ExtractionError("empty after extraction", "trafilatura returned nothing")
+    return text
+
+
+def _cascade(core: Any, tree: HtmlElement, options: Any, url: str | None) -> Any:
+    """The body element bare_extraction would keep, or None where it discards the page (its own checks)."""
+    try:
+        body, text, _comments_body, comments = core.trafilatura_sequence(tree, options, url)
+    except (ValueError, TypeError):  # bare_extraction catches these and returns nothing
+        return None
     if options.max_tree_size and len(body) > options.max_tree_size:
         etree.strip_tags(body, "hi")
         if len(body) > options.max_tree_size:
-            detail = f"trafilatura's output tree has over {options.max_tree_size} elements"
-            raise ExtractionError("empty after extraction", detail)
+            return None
     if len(text) < options.min_output_size and len(comments) < options.min_output_comm_size:
-        raise ExtractionError("empty after extraction", "trafilatura returned nothing")
-    return xmltotxt(body, options.formatting)
+        return None
+    return body
 
 
 def _page_metadata(tree: HtmlElement, url: str | None, extensive_date_search: bool) -> tuple[Any, str | None]:
@@ -386,13 +396,13 @@ _KANA = re.compile("[\u3040-\u30ff]")
 _SCRIPT_PATTERNS = tuple((re.compile(f"[{chr(low)}-{chr(high)}]"), lang) for low, high, lang in _SCRIPTS)
 
 
-def _declared_language(tree: HtmlElement) -> str | None:
-    """ISO 639-1 code of the page's declared language (html lang, og:locale, content-language), if any."""
+def page_language(tree: HtmlElement, text: str) -> str | None:
+    """ISO 639-1 code: the page's declaration when it has one, else a guess from the text."""
     for value in _DECLARED_LANG_XPATH(tree):  # document order: the html lang attribute comes first
         code = _iso639_1(str(value))
         if code:
             return code
-    return None
+    return guess_language(text)
 
 
 def _iso639_1(value: str) -> str | None:

@@ -238,6 +238,10 @@ class FastXPath:
     def __call__(self, tree: Any, **variables: Any) -> Any:
         if variables or not isinstance(tree, etree._Element):
             return self.xpath(tree, **variables)
+        known = getattr(_known_empty, "trees", None)
+        if known and known.get(self.walk) is tree:
+            del known[self.walk]  # answered once: the tree may change after this call
+            return []
         return self.walk(tree)
 
 
@@ -257,6 +261,11 @@ def replacements() -> Iterator[tuple[list[Any], int, etree.XPath, FastXPath]]:
         if isinstance(original, etree.XPath) and source_digest(original) == digest:
             yield expressions, index, original, FastXPath(original, walk)
 
+
+_known_empty = threading.local()  # .trees: {walk: the tree it was just found to match nothing in}
+# trafilatura's only in-place changes to the tree it is given: the raw-tree prunes at the start of its cascade
+_RAW_PRUNES = (infinite_scroll, share_buttons)
+_RAW_PRUNES_COMMENTS_OFF = (*_RAW_PRUNES, comment_sections_and_lists)
 
 _lock = threading.Lock()
 _active = 0
@@ -286,3 +295,24 @@ def faster_pruning() -> Iterator[None]:
                 for expressions, index, original, _fast in _installed:
                     expressions[index] = original
                 _installed.clear()
+
+
+@contextmanager
+def raw_tree_kept(tree: etree._Element, comments: bool) -> Iterator[bool]:
+    """Inside faster_pruning(): whether trafilatura, given `tree` itself, would leave it as it is.
+
+    trafilatura changes the tree it is given only with its raw-tree prunes (the infinite-scroll and share-button
+    XPaths, and the comment sections and lists when comments are off); everything else works on copies. When
+    those walks find nothing here, their empty answers are kept for trafilatura's own first calls on this tree in
+    this thread, so the check costs nothing; otherwise the caller gives trafilatura a copy.
+    """
+    walks = _RAW_PRUNES if comments else _RAW_PRUNES_COMMENTS_OFF
+    installed = {fast.walk for _list, _index, _original, fast in _installed}
+    if not all(walk in installed for walk in walks) or any(walk(tree) for walk in walks):
+        yield False
+        return
+    _known_empty.trees = dict.fromkeys(walks, tree)
+    try:
+        yield True
+    finally:
+        _known_empty.trees = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from lxml import etree
 
 from cleaner import clean_html
 from cleaner.clutter.config import ClutterConfig
@@ -248,7 +249,7 @@ EXTRACT_SETTINGS = [
 
 
 def test_trafilatura_runs_as_bare_extraction_does() -> None:
-    """_run_trafilatura skips bare_extraction's copy of the tree; the text must be the same on every fixture page."""
+    """_run_trafilatura skips bare_extraction's copy of the tree when it can: same text, and our tree unchanged."""
     from cleaner.encoding import decode_html
     from cleaner.extract import _run_trafilatura, parse_html
     from tests.test_metadata import fixture_pages, read_page
@@ -258,11 +259,48 @@ def test_trafilatura_runs_as_bare_extraction_does() -> None:
         html = decode_html(read_page(path), None)
         for extract in EXTRACT_SETTINGS:
             expected = _bare_text(parse_html(html), extract)
+            tree = parse_html(html)
+            before = etree.tostring(tree)
             try:
-                found: str | None = _run_trafilatura(parse_html(html), None, extract)
+                found: str | None = _run_trafilatura(tree, None, extract)
             except ExtractionError:
                 found = None
                 rejected += 1
             assert found == expected, (path.name, extract)
+            assert etree.tostring(tree) == before, (path.name, extract)  # metadata and structure read it after
             compared += 1
     assert compared >= 150 and rejected < compared / 4
+
+
+def test_a_page_trafilatura_prunes_in_place_keeps_its_structure_evidence(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A comment section inside a promo box: trafilatura's raw-tree prune deletes it, so trafilatura must work on a
+    copy, or the structural signals (read after it) would lose the container around the line repeated there."""
+    import contextlib
+    import sys
+
+    from cleaner.extract import _run_trafilatura, parse_html
+    from cleaner.pruning import faster_pruning, raw_tree_kept
+
+    line = "Residents can watch the full meeting online later this week"
+    paragraphs = [f"<p>{text}</p>" for text in PROSE + PROSE]
+    html = (
+        "<html><head><title>Budget vote</title></head><body>"
+        f'<div class="promo-box"><div id="comments"><p>{line}</p></div></div>'
+        f"<article><h1>Budget vote</h1>{''.join(paragraphs[:5])}<p>{line}</p>{''.join(paragraphs[5:])}</article>"
+        "</body></html>"
+    )
+    tree = parse_html(html)
+    with faster_pruning(), raw_tree_kept(tree, comments=False) as kept:
+        assert not kept
+    with faster_pruning(), raw_tree_kept(tree, comments=True) as kept:
+        assert kept  # with comments on, trafilatura does not prune comment sections from the raw tree
+    before = etree.tostring(tree)
+    _run_trafilatura(tree, None, ExtractConfig())
+    assert etree.tostring(tree) == before
+
+    found = clean_html(html, URL)
+    always_copy = contextlib.contextmanager(lambda tree, comments: iter([False]))
+    monkeypatch.setattr(sys.modules["cleaner.extract"], "raw_tree_kept", always_copy)
+    assert clean_html(html, URL) == found
+    assert line not in found.text
+    assert "structure.promo_container" in {r.rule for r in found.removed}

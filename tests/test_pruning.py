@@ -10,6 +10,7 @@ import pytest
 import trafilatura
 from lxml import etree
 from trafilatura import xpaths
+from trafilatura.core import trafilatura_sequence
 from trafilatura.htmlprocessing import convert_tags, tree_cleaning
 from trafilatura.settings import Extractor
 
@@ -174,3 +175,43 @@ def test_trafilatura_output_is_unchanged(path: object) -> None:
         expected = trafilatura.extract(html, **options)
         with faster_pruning():
             assert trafilatura.extract(html, **options) == expected
+
+
+def test_raw_tree_kept_answers_trafilatura_once_for_that_tree_only() -> None:
+    tree = parsed(page('<div class="byline">b</div>'))
+    other = parsed(page('<div class="infinite-scroll">appended</div>'))
+    (scroll,) = [f for f in stand_ins() if f.walk.__name__ == "infinite_scroll"]
+    with faster_pruning():
+        (fast,) = [e for e in xpaths.RAW_TREE_PRUNE_XPATH if isinstance(e, FastXPath) and e.walk is scroll.walk]
+        with pruning.raw_tree_kept(tree, comments=False) as kept:
+            assert kept
+            assert fast(other) == fast.xpath(other) != []  # another tree is evaluated as usual
+            assert fast(tree) == []  # the remembered answer...
+            assert pruning._known_empty.trees.get(fast.walk) is None  # ...is given once
+        assert pruning._known_empty.trees is None
+
+
+@pytest.mark.parametrize(
+    ("body", "comments", "kept"),
+    [
+        ('<div class="byline">b</div>', False, True),
+        ('<div class="infinite-scroll">appended</div>', True, False),
+        ('<section class="elementor-share-buttons">s</section>', True, False),
+        ('<div id="comments">c</div>', False, False),
+        ('<div id="comments">c</div>', True, True),  # comments on: trafilatura keeps comment sections in the raw tree
+    ],
+)
+def test_raw_tree_kept_only_when_the_raw_prunes_find_nothing(body: str, comments: bool, kept: bool) -> None:
+    tree = parsed(page(body))
+    with faster_pruning(), pruning.raw_tree_kept(tree, comments) as answer:
+        assert answer is kept
+    before = etree.tostring(tree)
+    with faster_pruning(), pruning.raw_tree_kept(tree, comments) as answer:
+        trafilatura_sequence(tree, Extractor(comments=comments), None)  # the cascade on the tree itself
+    assert (etree.tostring(tree) == before) is kept
+
+
+def test_raw_tree_kept_is_false_without_the_walks() -> None:
+    tree = parsed(page('<div class="byline">b</div>'))
+    with pruning.raw_tree_kept(tree, comments=False) as kept:  # faster_pruning() not active: nothing to answer with
+        assert not kept

@@ -7,9 +7,9 @@ over the same elements that applies the same conditions with the same regular ex
 elements in the same (document) order; an element's answer is cached by the attribute values it depends on.
 
 An evaluator stands in for one XPath only while `faster_pruning()` is active, and only if that XPath's source text
-is the one it was written from (a SHA-256 of `XPath.path`): a trafilatura release that changes an expression keeps
-its own XPath. `tests/test_pruning.py` compares every evaluator with its XPath on every fixture page and on pages
-built to reach each condition; `bench/pruning.py` does the same on the benchmark pages.
+is the one it was written from (the first 16 hex digits of a SHA-256 of `XPath.path`): a trafilatura release that
+changes an expression keeps its own XPath. `tests/test_pruning.py` compares every evaluator with its XPath on every
+fixture page and on pages built to reach each condition; `bench/pruning.py` does the same on the benchmark pages.
 """
 
 from __future__ import annotations
@@ -55,7 +55,9 @@ _SCROLL_TAGS = ("div", "section", "aside")
 _COMMENT_TAGS = ("div", "list", "section", "details")
 _COMMENT_LIST_TAGS = ("ol", "ul")
 _SECTION_TAGS = ("div", "item", "list", "p", "section", "span")
-_CACHE_LIMIT = 100_000  # entries per cache; a long run sees many class names, each cache is cleared when full
+# entries per cache (each cleared when full): a site repeats its class names, and four caches of long class strings
+# stay near 20 MB per worker
+_CACHE_LIMIT = 20_000
 
 
 def _first(element: etree._Element, first_name: str, second_name: str) -> str:
@@ -214,7 +216,7 @@ def _is_hidden(element: etree._Element, ident: str | None, css: str | None, styl
     return (ident is not None or style is not None) and _HIDDEN.search(_first(element, "id", "style")) is not None
 
 
-# (trafilatura.xpaths list name, index) -> (SHA-256 of the XPath source the walk reproduces, the walk)
+# (trafilatura.xpaths list name, index) -> (SHA-256 prefix of the XPath source the walk reproduces, the walk)
 _EVALUATORS: dict[tuple[str, int], tuple[str, Walk]] = {
     ("RAW_TREE_PRUNE_XPATH", 0): ("01e7c660fd6406f2", infinite_scroll),
     ("RAW_TREE_PRUNE_XPATH", 1): ("3c7afe92279543d5", share_buttons),

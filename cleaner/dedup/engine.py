@@ -62,11 +62,11 @@ class EarlyPreparations:
 
     A run prepares each article as it arrives from the workers, while they extract the next ones (the parent waits
     for them anyway); the Deduplicator then takes a preparation whose text has not changed since (site templates
-    change some) instead of making it again. Memory is bounded: past `max_chars` of canonical text, later texts
-    are left to the Deduplicator.
+    change some) instead of making it again. Memory is bounded: past `max_chars` of canonical text (about two
+    bytes each with the rest of a preparation, so 130 MB by default), later texts are left to the Deduplicator.
     """
 
-    def __init__(self, config: DedupConfig, max_chars: int = 200_000_000) -> None:
+    def __init__(self, config: DedupConfig, max_chars: int = 64_000_000) -> None:
         self.config = config
         self.max_chars = max_chars
         self._by_text: dict[str, Prepared] = {}

@@ -1,10 +1,10 @@
-"""trafilatura's regex pruning XPaths vs cleaner.pruning's walks: the same elements, and how much time they save.
+"""trafilatura's regex XPaths (pruning, body search) vs cleaner.pruning's walks: same elements, time saved.
 
     python bench/pruning.py [--data ../shared/benchdata] [--sets aeb,wcxb] [--rounds 3]
 
 For each set (AEB 181 pages, WCXB dev articles 793), two parts:
-  same      every pruning call trafilatura makes while extracting each page (text only; also with favor_precision
-            and favor_recall, which take other paths) is evaluated both ways on the same tree before it prunes:
+  same      every call of a stand-in trafilatura makes while extracting each page (text only; also with
+            favor_precision and favor_recall, which take other paths) is evaluated both ways on the same tree:
             calls compared and calls that differ (element lists compared by identity, in order)
   time      bare `trafilatura.extract(html, include_comments=False)` with its XPaths, then inside
             `cleaner.pruning.faster_pruning()`, back to back in each round; medians of ms per page, their ratio,
@@ -25,7 +25,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import trafilatura  # noqa: E402
-from trafilatura import core, external, htmlprocessing, main_extractor  # noqa: E402
 
 from cleaner.pruning import FastXPath, faster_pruning  # noqa: E402
 
@@ -39,29 +38,24 @@ def load_pages(data: Path, name: str) -> list[bytes]:
 
 
 def compare_calls(pages: list[bytes]) -> tuple[int, int]:
-    """(calls compared, calls whose element lists differ) over every pruning call of every extraction."""
+    """(calls compared, calls whose element lists differ) over every call of a stand-in in every extraction."""
     counts = [0, 0]
-    prune = htmlprocessing.prune_unwanted_nodes
+    call = FastXPath.__call__
 
-    def checking(tree: Any, nodelist: list[Any], with_backup: bool = False) -> Any:
-        for expression in nodelist:
-            if isinstance(expression, FastXPath):
-                ours, theirs = expression.walk(tree), expression.xpath(tree)
-                counts[0] += 1
-                counts[1] += [id(e) for e in ours] != [id(e) for e in theirs]
-        return prune(tree, nodelist, with_backup)
+    def checking(self: FastXPath, tree: Any, **variables: Any) -> Any:
+        ours, theirs = call(self, tree, **variables), self.xpath(tree, **variables)
+        counts[0] += 1
+        counts[1] += [id(e) for e in ours] != [id(e) for e in theirs]
+        return ours
 
-    modules = (core, main_extractor, external)
-    for module in modules:
-        module.prune_unwanted_nodes = checking
+    FastXPath.__call__ = checking  # type: ignore[method-assign]
     try:
         with faster_pruning():
             for page in pages:
                 for settings in SETTINGS:
                     trafilatura.extract(page, include_comments=False, **settings)
     finally:
-        for module in modules:
-            module.prune_unwanted_nodes = prune
+        FastXPath.__call__ = call  # type: ignore[method-assign]
     return counts[0], counts[1]
 
 

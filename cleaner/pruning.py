@@ -51,7 +51,24 @@ _HIDDEN_CLASS = re.compile(
     r"|notloaded"
 )
 
+# BODY_XPATH: where trafilatura looks for the article body, most specific first
+_BODY_ID = re.compile(r"(?:entry|article|art)-content|article__content|article(?:-|__)?body|articleBody|body-text")
+_BODY_CLASS = re.compile(
+    r"post[-_]text|post-body|post-?entry|post[-_]?content|postContent|post_inner_wrapper|article-?text|articleText"
+    r"|(?:entry|page|text|article|art)-content|article__content|article(?:-|__)?body|articleBody|ArticleContent"
+    r"|body-text|article__container"
+)
+_STORY_ID = re.compile(r"^primary|story-body")
+_FULLTEXT = re.compile(r"fulltext", re.IGNORECASE)  # re:test(@class, 'fulltext', 'i')
+_STORY_CLASS = re.compile(
+    r"^article |post-bodycopy|story-?content|(?:theme|blog|section|single)-content|single-post|main-column"
+    r"|wpb_text_column|story-body|field-body"
+)
+_MAIN_CONTENT_ID = re.compile(r"content-main|content-body|contentBody")
+_MAIN_CONTENT_CLASS = re.compile(r"content[-_]main|content(?:-|__)body")
+
 _SCROLL_TAGS = ("div", "section", "aside")
+_BODY_TAGS = ("article", "div", "main", "section")
 _COMMENT_TAGS = ("div", "list", "section", "details")
 _COMMENT_LIST_TAGS = ("ol", "ul")
 _SECTION_TAGS = ("div", "item", "list", "p", "section", "span")
@@ -96,6 +113,12 @@ _discard_id = _searcher(_DISCARD_ID)
 _discard_class = _searcher(_DISCARD_CLASS)
 _hidden_id = _searcher(_HIDDEN_ID)
 _hidden_class = _searcher(_HIDDEN_CLASS)
+_body_id = _searcher(_BODY_ID)
+_body_class = _searcher(_BODY_CLASS)
+_story_id = _searcher(_STORY_ID)
+_story_class = _cached(lambda value: _FULLTEXT.search(value) is not None or _STORY_CLASS.search(value) is not None)
+_main_content_id = _searcher(_MAIN_CONTENT_ID)
+_main_content_class = _searcher(_MAIN_CONTENT_CLASS)
 
 
 def infinite_scroll(root: etree._Element) -> list[etree._Element]:
@@ -216,6 +239,67 @@ def _is_hidden(element: etree._Element, ident: str | None, css: str | None, styl
     return (ident is not None or style is not None) and _HIDDEN.search(_first(element, "id", "style")) is not None
 
 
+def article_bodies(root: etree._Element) -> list[etree._Element]:
+    """BODY_XPATH[0]: article-body containers; `[1]` on the child step keeps the first one among each element's
+    children (trafilatura takes the first in document order)."""
+    found, parents = [], set()
+    for element in root.iterdescendants(_BODY_TAGS):
+        if _is_article_body(element):
+            parent = element.getparent()
+            if parent not in parents:
+                parents.add(parent)
+                found.append(element)
+    return found
+
+
+def _is_article_body(element: etree._Element) -> bool:
+    ident, css = element.get("id"), element.get("class")
+    return (
+        css in ("post", "entry")
+        or ident == "articleContent"
+        or (ident is not None and _body_id(ident))
+        or (css is not None and _body_class(css))
+        or element.get("itemprop") == "articleBody"
+    )
+
+
+def story_container(root: etree._Element) -> list[etree._Element]:
+    """BODY_XPATH[2]: the first story container in the page, `(...)[1]`."""
+    for element in root.iterdescendants(_BODY_TAGS):
+        ident, css = element.get("id"), element.get("class")
+        if (
+            ident in ("article", "story")
+            or css in ("postarea", "art-postcontent", "text", "cell", "story")
+            or (ident is not None and _story_id(ident))
+            or (css is not None and _story_class(css))
+            or element.get("role") == "article"
+        ):
+            return [element]
+    return []
+
+
+def main_content(root: etree._Element) -> list[etree._Element]:
+    """BODY_XPATH[3]: the first main-content container in the page, `(...)[1]`."""
+    for element in root.iterdescendants(_BODY_TAGS):
+        ident, css = element.get("id"), element.get("class")
+        if (ident is not None and _is_main_content_id(ident)) or (css is not None and _is_main_content_class(css)):
+            return [element]
+    return []
+
+
+def _is_main_content_id(ident: str) -> bool:
+    return ident == "content" or _main_content_id(ident) or "main-content" in ident.replace("C", "c").replace("M", "m")
+
+
+def _is_main_content_class(css: str) -> bool:
+    return (
+        css == "content"
+        or _main_content_class(css)
+        or "main-content" in css.replace("C", "c").replace("M", "m")
+        or "page-content" in css.replace("C", "c").replace("P", "p")
+    )
+
+
 # (trafilatura.xpaths list name, index) -> (SHA-256 prefix of the XPath source the walk reproduces, the walk)
 _EVALUATORS: dict[tuple[str, int], tuple[str, Walk]] = {
     ("RAW_TREE_PRUNE_XPATH", 0): ("01e7c660fd6406f2", infinite_scroll),
@@ -226,6 +310,9 @@ _EVALUATORS: dict[tuple[str, int], tuple[str, Walk]] = {
     ("OVERALL_DISCARD_XPATH", 1): ("c1d5b70b8cd03783", hidden_elements),
     ("TEASER_DISCARD_XPATH", 0): ("ebb02f066626551d", teasers),
     ("DISCARD_IMAGE_ELEMENTS", 0): ("cb1ab981e44913f7", captions),
+    ("BODY_XPATH", 0): ("caaa561ceca17064", article_bodies),
+    ("BODY_XPATH", 2): ("6c9b5e1fdc092943", story_container),
+    ("BODY_XPATH", 3): ("10a7ceacc0ff8cdf", main_content),
 }
 
 

@@ -105,6 +105,27 @@ TARGETED = {
     ],
     "teasers": ['<div id="Teaser-1">x</div>', '<p class="TEASER">not: only T is folded</p><p class="tTeaser">x</p>'],
     "captions": ['<div class="image-caption">x</div>', '<span id="caption1">x</span>'],
+    "article_bodies": [
+        '<div class="post">x</div>',
+        '<section id="article-content">x</section>',
+        '<div itemprop="articleBody">x</div><main class="article__body">y</main>',
+        '<div><div class="entry">first child</div><div class="entry">not: its sibling came first</div></div>',
+        '<div class="post-content"><div class="articleBody">nested: another parent</div></div>',
+    ],
+    "story_container": [
+        '<div id="story">x</div>',
+        '<section class="x FullText">x</section>',
+        '<div class="lead">no</div><article role="article">x</article>',
+        '<div class="article main">x</div>',
+        '<div id="primary-col">x</div><div id="story">not: only the first</div>',
+    ],
+    "main_content": [
+        '<div id="content">x</div>',
+        '<div class="Main-Content">x</div>',
+        '<section class="Page-Content">x</section>',
+        '<div class="MAIN-CONTENT">not: only C and M fold</div><div id="contentBody">x</div>',
+        '<div class="PAGE-CONTENT">not: only C and P fold</div><div class="content">x</div>',
+    ],
 }
 
 

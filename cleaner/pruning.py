@@ -67,6 +67,14 @@ _STORY_CLASS = re.compile(
 _MAIN_CONTENT_ID = re.compile(r"content-main|content-body|contentBody")
 _MAIN_CONTENT_CLASS = re.compile(r"content[-_]main|content(?:-|__)body")
 
+# trafilatura.settings.BASIC_CLEAN_XPATH (baseline and html2txt): whole sections, and cookie/consent banners
+_BASIC_CLEAN_TAGS = frozenset({"aside", "fencedframe", "footer", "script", "style", "svg", "template"})
+_CONSENT = re.compile(
+    r"cookie[-_]?(?:banner|bar|consent|law|notice|policy|description)|notice[-_]{0,2}cookie"
+    r"|consent[-_]?(?:banner|manager|sdk)|borlabs|cookiebot|cmplz|onetrust|moove[-_]?gdpr",
+    re.IGNORECASE,  # re:test(..., 'i')
+)
+
 _SCROLL_TAGS = ("div", "section", "aside")
 _BODY_TAGS = ("article", "div", "main", "section")
 _COMMENT_TAGS = ("div", "list", "section", "details")
@@ -119,6 +127,7 @@ _story_id = _searcher(_STORY_ID)
 _story_class = _cached(lambda value: _FULLTEXT.search(value) is not None or _STORY_CLASS.search(value) is not None)
 _main_content_id = _searcher(_MAIN_CONTENT_ID)
 _main_content_class = _searcher(_MAIN_CONTENT_CLASS)
+_consent = _searcher(_CONSENT)
 
 
 def infinite_scroll(root: etree._Element) -> list[etree._Element]:
@@ -300,6 +309,27 @@ def _is_main_content_class(css: str) -> bool:
     )
 
 
+def basic_clean(root: etree._Element) -> list[etree._Element]:
+    """settings.BASIC_CLEAN_XPATH: asides, footers, scripts, styles..., footer divs, consent banners (a union: each
+    element once, in document order)."""
+    found = []
+    for element in root.iterdescendants(etree.Element):
+        tag = element.tag
+        if tag in _BASIC_CLEAN_TAGS:
+            found.append(element)
+            continue
+        css, ident = element.get("class"), element.get("id")
+        if css is None and ident is None:
+            continue
+        if (
+            (tag == "div" and "footer" in _first(element, "class", "id"))
+            or (css is not None and _consent(css))
+            or (ident is not None and _consent(ident))
+        ):
+            found.append(element)
+    return found
+
+
 # (trafilatura.xpaths list name, index) -> (SHA-256 prefix of the XPath source the walk reproduces, the walk)
 _EVALUATORS: dict[tuple[str, int], tuple[str, Walk]] = {
     ("RAW_TREE_PRUNE_XPATH", 0): ("01e7c660fd6406f2", infinite_scroll),
@@ -338,17 +368,36 @@ def source_digest(xpath: etree.XPath) -> str:
     return hashlib.sha256(xpath.path.encode("utf-8")).hexdigest()[:16]
 
 
-def replacements() -> Iterator[tuple[list[Any], int, etree.XPath, FastXPath]]:
-    """(trafilatura's list, index, its XPath, our stand-in) for every XPath whose source is the one we reproduce."""
+# XPaths trafilatura keeps as a module attribute rather than in a list: (module, attribute) -> (digest, walk)
+_MODULE_EVALUATORS: dict[tuple[str, str], tuple[str, Walk]] = {
+    ("trafilatura.baseline", "BASIC_CLEAN_XPATH"): ("db6c25acd08aef99", basic_clean),
+}
+
+
+def replacements() -> Iterator[tuple[Any, Any, etree.XPath, FastXPath]]:
+    """(where, key, its XPath, our stand-in) for every XPath whose source is the one we reproduce."""
+    import importlib
+
     from trafilatura import xpaths
 
     for (name, index), (digest, walk) in _EVALUATORS.items():
         expressions = getattr(xpaths, name, None)
-        if not isinstance(expressions, list) or index >= len(expressions):
-            continue
-        original = expressions[index]
+        if isinstance(expressions, list) and index < len(expressions):
+            original = expressions[index]
+            if isinstance(original, etree.XPath) and source_digest(original) == digest:
+                yield expressions, index, original, FastXPath(original, walk)
+    for (module_name, attribute), (digest, walk) in _MODULE_EVALUATORS.items():
+        module = importlib.import_module(module_name)
+        original = getattr(module, attribute, None)
         if isinstance(original, etree.XPath) and source_digest(original) == digest:
-            yield expressions, index, original, FastXPath(original, walk)
+            yield module, attribute, original, FastXPath(original, walk)
+
+
+def _put(where: Any, key: Any, value: Any) -> None:
+    if isinstance(where, list):
+        where[key] = value
+    else:
+        setattr(where, key, value)
 
 
 _known_empty = threading.local()  # .trees: {walk: the tree it was just found to match nothing in}
@@ -358,22 +407,23 @@ _RAW_PRUNES_COMMENTS_OFF = (*_RAW_PRUNES, comment_sections_and_lists)
 
 _lock = threading.Lock()
 _active = 0
-_installed: list[tuple[list[Any], int, etree.XPath, FastXPath]] = []
+_installed: list[tuple[Any, Any, etree.XPath, FastXPath]] = []
 
 
 @contextmanager
 def faster_pruning() -> Iterator[None]:
     """While active (in any thread), trafilatura's pruning XPaths are answered by the walks above.
 
-    trafilatura's modules share its xpaths lists, so a stand-in is swapped into each list and the XPath swapped
-    back when the last user leaves. Anyone else calling trafilatura meanwhile gets the same answers.
+    trafilatura's modules share its xpaths lists, so a stand-in is swapped into each list (or into the one module
+    that reads a lone XPath) and the XPath swapped back when the last user leaves. Anyone else calling trafilatura
+    meanwhile gets the same answers.
     """
     global _active
     with _lock:
         if _active == 0:
             _installed[:] = list(replacements())
-            for expressions, index, _original, fast in _installed:
-                expressions[index] = fast
+            for where, key, _original, fast in _installed:
+                _put(where, key, fast)
         _active += 1
     try:
         yield
@@ -381,8 +431,8 @@ def faster_pruning() -> Iterator[None]:
         with _lock:
             _active -= 1
             if _active == 0:
-                for expressions, index, original, _fast in _installed:
-                    expressions[index] = original
+                for where, key, original, _fast in _installed:
+                    _put(where, key, original)
                 _installed.clear()
 
 

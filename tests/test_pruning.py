@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Iterator
 from copy import copy
@@ -21,6 +22,7 @@ from cleaner.pruning import FastXPath, faster_pruning, replacements, source_dige
 from tests.test_metadata import fixture_pages, read_page
 
 EXPECTED = set(pruning._EVALUATORS)
+MODULE_EXPECTED = set(pruning._MODULE_EVALUATORS)
 
 
 def parsed(html: str) -> etree._Element:
@@ -48,7 +50,9 @@ def test_every_evaluator_applies_to_this_trafilatura() -> None:
     """The pinned trafilatura has exactly the XPaths the walks were written from (else they silently fall back)."""
     for (name, index), (digest, _walk) in pruning._EVALUATORS.items():
         assert source_digest(getattr(xpaths, name)[index]) == digest, name
-    assert len(list(replacements())) == len(EXPECTED)
+    for (module, attribute), (digest, _walk) in pruning._MODULE_EVALUATORS.items():
+        assert source_digest(getattr(importlib.import_module(module), attribute)) == digest, attribute
+    assert len(list(replacements())) == len(EXPECTED) + len(MODULE_EXPECTED)
 
 
 @pytest.mark.parametrize("path", fixture_pages(), ids=lambda p: p.name)
@@ -105,6 +109,13 @@ TARGETED = {
     ],
     "teasers": ['<div id="Teaser-1">x</div>', '<p class="TEASER">not: only T is folded</p><p class="tTeaser">x</p>'],
     "captions": ['<div class="image-caption">x</div>', '<span id="caption1">x</span>'],
+    "basic_clean": [
+        "<aside>x</aside><script>var a = 1;</script><style>p {}</style>",
+        '<div class="site-footer">x</div><div id="footer" class="main">x</div>',
+        '<div class="main" id="footer">not: class comes first</div><footer><svg></svg></footer>',
+        '<section class="Cookie-Banner">x</section><p id="onetrust-pc">x</p><span class="cookie">not</span>',
+        "<template><p>t</p></template><fencedframe></fencedframe>",
+    ],
     "article_bodies": [
         '<div class="post">x</div>',
         '<section id="article-content">x</section>',
@@ -154,7 +165,9 @@ def test_stand_ins_are_active_only_inside_the_context() -> None:
         with faster_pruning():  # nested use keeps them until the outer one leaves
             pass
         assert all(isinstance(lists[name][index], FastXPath) for name, index in EXPECTED)
+        assert all(isinstance(getattr(importlib.import_module(m), a), FastXPath) for m, a in MODULE_EXPECTED)
     assert not any(isinstance(lists[name][index], FastXPath) for name, index in EXPECTED)
+    assert not any(isinstance(getattr(importlib.import_module(m), a), FastXPath) for m, a in MODULE_EXPECTED)
 
 
 def test_threads_leave_trafilatura_as_they_found_it() -> None:

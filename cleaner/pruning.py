@@ -93,23 +93,25 @@ def _first(element: etree._Element, first_name: str, second_name: str) -> str:
     return ""
 
 
-def _cached(test: Callable[[str], bool]) -> Callable[[str], bool]:
-    """`test` memoised by its argument (attribute values repeat across the elements of a page and across pages)."""
-    answers: dict[str, bool] = {}
+class _Answers(dict[str, bool]):
+    """`test` memoised by its argument (attribute values repeat across the elements of a page and across pages).
 
-    def cached(value: str) -> bool:
-        answer = answers.get(value)
-        if answer is None:
-            if len(answers) >= _CACHE_LIMIT:
-                answers.clear()
-            answer = answers[value] = test(value)
+    Read as `answers[value]`: a hit is a plain dict lookup in C, with no Python call per element.
+    """
+
+    def __init__(self, test: Callable[[str], bool]) -> None:
+        super().__init__()
+        self.test = test
+
+    def __missing__(self, value: str) -> bool:
+        if len(self) >= _CACHE_LIMIT:
+            self.clear()
+        answer = self[value] = self.test(value)
         return answer
 
-    return cached
 
-
-def _searcher(pattern: re.Pattern[str]) -> Callable[[str], bool]:
-    return _cached(lambda value: pattern.search(value) is not None)
+def _searcher(pattern: re.Pattern[str]) -> _Answers:
+    return _Answers(lambda value: pattern.search(value) is not None)
 
 
 _comment_id = _searcher(_COMMENTS_ID)
@@ -124,7 +126,7 @@ _hidden_class = _searcher(_HIDDEN_CLASS)
 _body_id = _searcher(_BODY_ID)
 _body_class = _searcher(_BODY_CLASS)
 _story_id = _searcher(_STORY_ID)
-_story_class = _cached(lambda value: _FULLTEXT.search(value) is not None or _STORY_CLASS.search(value) is not None)
+_story_class = _Answers(lambda value: _FULLTEXT.search(value) is not None or _STORY_CLASS.search(value) is not None)
 _main_content_id = _searcher(_MAIN_CONTENT_ID)
 _main_content_class = _searcher(_MAIN_CONTENT_CLASS)
 _consent = _searcher(_CONSENT)
@@ -135,8 +137,8 @@ def infinite_scroll(root: etree._Element) -> list[etree._Element]:
     found = []
     for element in root.iterdescendants(_SCROLL_TAGS):
         ident, css = element.get("id", ""), element.get("class", "")
-        if (_scroll(ident) or _scroll(css)) and (
-            _post_add(ident) or _post_add(css) or next(element.iterdescendants("h1"), None) is None
+        if (_scroll[ident] or _scroll[css]) and (
+            _post_add[ident] or _post_add[css] or next(element.iterdescendants("h1"), None) is None
         ):
             found.append(element)
     return found
@@ -152,7 +154,7 @@ def share_buttons(root: etree._Element) -> list[etree._Element]:
 
 
 def _is_comments(element: etree._Element) -> bool:
-    return _comment_id(element.get("id", "")) or _comment_class(element.get("class", ""))
+    return _comment_id[element.get("id", "")] or _comment_class[element.get("class", "")]
 
 
 def comment_sections(root: etree._Element) -> list[etree._Element]:
@@ -165,7 +167,7 @@ def comment_sections_and_lists(root: etree._Element) -> list[etree._Element]:
     found = []
     for element in root.iterdescendants(_COMMENT_TAGS + _COMMENT_LIST_TAGS):
         if element.tag in _COMMENT_LIST_TAGS:
-            if _comment_list_id(element.get("id", "")) or _comment_class(element.get("class", "")):
+            if _comment_list_id[element.get("id", "")] or _comment_class[element.get("class", "")]:
                 found.append(element)
         elif _is_comments(element):
             found.append(element)
@@ -179,8 +181,8 @@ def boilerplate_sections(root: etree._Element) -> list[etree._Element]:
         get = element.get
         ident, css = get("id"), get("class")
         if (
-            (ident is not None and _discard_id(ident))
-            or (css is not None and _discard_class(css))
+            (ident is not None and _discard_id[ident])
+            or (css is not None and _discard_class[css])
             or _is_marked_boilerplate(element)
             or ((ident is not None or css is not None) and _COOKIE.search(_first(element, "id", "class")))
         ):
@@ -235,9 +237,9 @@ def hidden_elements(root: etree._Element) -> list[etree._Element]:
 
 
 def _is_hidden(element: etree._Element, ident: str | None, css: str | None, style: str | None) -> bool:
-    if css is not None and (css == "comments-title" or _hidden_class(css)):
+    if css is not None and (css == "comments-title" or _hidden_class[css]):
         return True
-    if ident is not None and _hidden_id(ident):
+    if ident is not None and _hidden_id[ident]:
         return True
     if style is not None and ("display:none" in style or "display: none" in style):
         return True
@@ -266,8 +268,8 @@ def _is_article_body(element: etree._Element) -> bool:
     return (
         css in ("post", "entry")
         or ident == "articleContent"
-        or (ident is not None and _body_id(ident))
-        or (css is not None and _body_class(css))
+        or (ident is not None and _body_id[ident])
+        or (css is not None and _body_class[css])
         or element.get("itemprop") == "articleBody"
     )
 
@@ -279,8 +281,8 @@ def story_container(root: etree._Element) -> list[etree._Element]:
         if (
             ident in ("article", "story")
             or css in ("postarea", "art-postcontent", "text", "cell", "story")
-            or (ident is not None and _story_id(ident))
-            or (css is not None and _story_class(css))
+            or (ident is not None and _story_id[ident])
+            or (css is not None and _story_class[css])
             or element.get("role") == "article"
         ):
             return [element]
@@ -297,13 +299,13 @@ def main_content(root: etree._Element) -> list[etree._Element]:
 
 
 def _is_main_content_id(ident: str) -> bool:
-    return ident == "content" or _main_content_id(ident) or "main-content" in ident.replace("C", "c").replace("M", "m")
+    return ident == "content" or _main_content_id[ident] or "main-content" in ident.replace("C", "c").replace("M", "m")
 
 
 def _is_main_content_class(css: str) -> bool:
     return (
         css == "content"
-        or _main_content_class(css)
+        or _main_content_class[css]
         or "main-content" in css.replace("C", "c").replace("M", "m")
         or "page-content" in css.replace("C", "c").replace("P", "p")
     )
@@ -323,8 +325,8 @@ def basic_clean(root: etree._Element) -> list[etree._Element]:
             continue
         if (
             (tag == "div" and "footer" in _first(element, "class", "id"))
-            or (css is not None and _consent(css))
-            or (ident is not None and _consent(ident))
+            or (css is not None and _consent[css])
+            or (ident is not None and _consent[ident])
         ):
             found.append(element)
     return found

@@ -234,8 +234,7 @@ def _run_trafilatura(tree: HtmlElement, url: str | None, extract: ExtractConfig)
     runs on our tree itself and leaves it unchanged; otherwise on a copy. The options, cascade, size checks and text
     output are bare_extraction's (`tests/test_extract.py` compares the two on every fixture page).
     """
-    from trafilatura import core  # the one import; kept lazy so `import cleaner` stays light
-    from trafilatura.settings import Extractor
+    from trafilatura.settings import Extractor  # lazy, so `import cleaner` stays light
     from trafilatura.xml import xmltotxt
 
     options = Extractor(
@@ -251,7 +250,7 @@ def _run_trafilatura(tree: HtmlElement, url: str | None, extract: ExtractConfig)
     )  # metadata off: cleaner.metadata finds the same metadata for a fraction of the cost
     try:
         with faster_pruning(), raw_tree_kept(tree, extract.include_comments) as kept:
-            body = _cascade(core, tree if kept else copy(tree), options, url)
+            body = _cascade(tree if kept else copy(tree), options, url)
         text = None if body is None else xmltotxt(body, options.formatting)
     except (ValueError, TypeError, AssertionError, RecursionError) as exc:
         raise ExtractionError("extraction failed", f"trafilatura: {type(exc).__name__}: {exc}") from exc
@@ -260,10 +259,12 @@ def _run_trafilatura(tree: HtmlElement, url: str | None, extract: ExtractConfig)
     return text
 
 
-def _cascade(core: Any, tree: HtmlElement, options: Any, url: str | None) -> Any:
+def _cascade(tree: HtmlElement, options: Any, url: str | None) -> Any:
     """The body element bare_extraction would keep, or None where it discards the page (its own checks)."""
+    from trafilatura.core import trafilatura_sequence
+
     try:
-        body, text, _comments_body, comments = core.trafilatura_sequence(tree, options, url)
+        body, text, _comments_body, comments = trafilatura_sequence(tree, options, url)
     except (ValueError, TypeError):  # bare_extraction catches these and returns nothing
         return None
     if options.max_tree_size and len(body) > options.max_tree_size:

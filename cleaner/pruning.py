@@ -14,6 +14,7 @@ fixture page and on pages built to reach each condition; `bench/pruning.py` does
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import threading
@@ -26,12 +27,12 @@ from lxml import etree
 Walk = Callable[[etree._Element], list[etree._Element]]
 
 # Python `re` is what lxml's re:test runs: re.search on the string value of the first node, "" when there is none
+# (re:test with a plain word, 'cookie' or 'hidden', is a substring test)
 _COMMENTS_ID = re.compile(r"^(?:[Cc]omment(?!ary)|comol|disqus_thread|dsq-comments)")
 _COMMENTS_LIST_ID = re.compile(r"^(?:[Cc]omment(?!ary)|comol)")
 _COMMENTS_CLASS = re.compile(r"^[Cc]omment(?!ary)|(?:article|post)-comments")
 _SCROLL = re.compile(r"mvp-post-add-(?:box|wrap)|infinite-?scroll")
 _POST_ADD = re.compile(r"mvp-post-add-(?:box|wrap)")
-_COOKIE = re.compile(r"cookie")
 _DISCARD_ID = re.compile(
     r"^shar|social|viral|newsletter|syndication|tags|sidebar|banner|bread-?crumb|button|author|^(?:jp-|dpsp-content)"
     r"|bmdh|footer|Footer|share|Share|nav|Nav|menu|related|message-container|premium|^ad-"
@@ -44,7 +45,6 @@ _DISCARD_CLASS = re.compile(
     r"|user-info|user-profile|-icon|article-infos|message-container|slide|viewport|overlay|options|expand"
     r"|obfuscated|blurred|mol-factbox|yin|zlylin|nfoline"
 )
-_HIDDEN = re.compile(r"hidden")
 _HIDDEN_ID = re.compile(r"reader-comments|akismet")
 _HIDDEN_CLASS = re.compile(
     r"^hide-|comments-title|nocomments|-reply-|message|akismet|suggest-links|-hide-|hide-print| hidden| hide|noprint"
@@ -184,10 +184,20 @@ def boilerplate_sections(root: etree._Element) -> list[etree._Element]:
             (ident is not None and _discard_id[ident])
             or (css is not None and _discard_class[css])
             or _is_marked_boilerplate(element)
-            or ((ident is not None or css is not None) and _COOKIE.search(_first(element, "id", "class")))
+            or (_either_has("cookie", ident, css) and "cookie" in _first(element, "id", "class"))
         ):
             found.append(element)
     return found
+
+
+# `@a|@b` is one of the two values: test both (cheap) before finding which comes first in the source (a walk over
+# the attributes, on every element that has either)
+def _either_has(needle: str, first: str | None, second: str | None) -> bool:
+    return (first is not None and needle in first) or (second is not None and needle in second)
+
+
+def _either_starts(prefix: str, first: str | None, second: str | None) -> bool:
+    return (first is not None and first.startswith(prefix)) or (second is not None and second.startswith(prefix))
 
 
 def _is_marked_boilerplate(element: etree._Element) -> bool:
@@ -245,9 +255,9 @@ def _is_hidden(element: etree._Element, ident: str | None, css: str | None, styl
         return True
     if element.get("aria-hidden") == "true":
         return True
-    if (ident is not None or css is not None) and _first(element, "id", "class").startswith("reply-"):
+    if _either_starts("reply-", ident, css) and _first(element, "id", "class").startswith("reply-"):
         return True
-    return (ident is not None or style is not None) and _HIDDEN.search(_first(element, "id", "style")) is not None
+    return _either_has("hidden", ident, style) and "hidden" in _first(element, "id", "style")
 
 
 def article_bodies(root: etree._Element) -> list[etree._Element]:
@@ -367,7 +377,12 @@ class FastXPath:
 
 
 def source_digest(xpath: etree.XPath) -> str:
-    return hashlib.sha256(xpath.path.encode("utf-8")).hexdigest()[:16]
+    return _digest(xpath.path)
+
+
+@functools.cache  # faster_pruning() checks the same few sources on every page
+def _digest(source: str) -> str:
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
 
 
 # XPaths trafilatura keeps as a module attribute rather than in a list: (module, attribute) -> (digest, walk)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -294,6 +295,28 @@ def test_early_preparations_do_not_change_the_result() -> None:
     dedup.add_many(changed)
     assert _shape(dedup.clusters()) == _shape(run(changed))
     assert len(early) == 1  # every text still the same was taken; the one that changed is left over
+
+
+@pytest.mark.parametrize("shingle_batch", [1, 2, 3, 1000])
+def test_early_shingles_equal_the_deduplicators_own(shingle_batch: int) -> None:
+    """Rows shingled ahead of time in batches (some texts left unshingled, one changed) give the same sets."""
+    corpus = _corpus()
+    config = DedupConfig(batch_size=4)  # several Deduplicator batches, each mixing early and late rows
+    early = EarlyPreparations(config, shingle_batch=shingle_batch)
+    for item in corpus:
+        early.add(item.text)
+    shingled = sum(p.shingled is not None for p in early._by_text.values())
+    assert shingled == len(corpus) - len(corpus) % shingle_batch
+    changed = [*corpus[1:], article("changed", story(11)[:3])]
+    with_early, without = Deduplicator(config, early), Deduplicator(config)
+    with_early.add_many(changed)
+    without.add_many(changed)
+    ours, theirs = with_early.features(), without.features()
+    assert np.array_equal(ours.sets.offsets, theirs.sets.offsets)
+    assert np.array_equal(ours.sets.hashes, theirs.sets.hashes)
+    assert np.array_equal(ours.sets.chunk_ids(), theirs.sets.chunk_ids())
+    assert len(ours.sets.hashes) > 0
+    assert len(early) == 1  # every unchanged text was taken
 
 
 def test_early_preparation_is_only_for_its_own_config_and_text() -> None:

@@ -9,8 +9,8 @@ kilobyte (a few hundred uint32 hashes with their chunk byte, slots, id, date, or
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -41,6 +41,16 @@ class Prepared:
     chunks: list[int]  # UTF-8 byte offsets in `canonical` where its chunks (paragraph-based) start
     slots: list[int]  # value slots (normalize.value_slots)
     origin: str | None  # credited wire agency (origin.detect_origin)
+    # its sampled shingle set, when made ahead of time (EarlyPreparations); not part of what the text prepares to
+    shingled: Shingled | None = field(default=None, compare=False)
+
+
+@dataclass(slots=True)
+class Shingled:
+    """One text's row of `shingle_sets` (hashes and their chunks), made ahead of time as part of a batch."""
+
+    hashes: np.ndarray
+    chunks: np.ndarray
 
 
 def prepare_text(text: str, config: DedupConfig) -> Prepared:
@@ -58,18 +68,21 @@ def prepare_text(text: str, config: DedupConfig) -> Prepared:
 
 
 class EarlyPreparations:
-    """`prepare_text` results made ahead of time, keyed by the text they were made from.
+    """`prepare_text` results and their shingle sets made ahead of time, keyed by the text they were made from.
 
     A run prepares each article as it arrives from the workers, while they extract the next ones (the parent waits
-    for them anyway); the Deduplicator then takes a preparation whose text has not changed since (site templates
-    change some) instead of making it again. Memory is bounded: past `max_chars` of canonical text (about two
-    bytes each with the rest of a preparation, so 130 MB by default), later texts are left to the Deduplicator.
+    for them anyway), and cuts the shingles of every `shingle_batch` of them; the Deduplicator then takes a
+    preparation whose text has not changed since (site templates change some) instead of making it again. Memory
+    is bounded: past `max_chars` of canonical text (about three bytes each with its shingles and the rest of a
+    preparation, so 190 MB by default), later texts are left to the Deduplicator.
     """
 
-    def __init__(self, config: DedupConfig, max_chars: int = 64_000_000) -> None:
+    def __init__(self, config: DedupConfig, max_chars: int = 64_000_000, shingle_batch: int = 32) -> None:
         self.config = config
         self.max_chars = max_chars
+        self.shingle_batch = shingle_batch
         self._by_text: dict[str, Prepared] = {}
+        self._unshingled: list[Prepared] = []
         self._chars = 0
 
     def __len__(self) -> int:
@@ -79,6 +92,19 @@ class EarlyPreparations:
         if self._chars < self.max_chars and text not in self._by_text:
             prepared = self._by_text[text] = prepare_text(text, self.config)
             self._chars += len(prepared.canonical)
+            self._unshingled.append(prepared)
+            if len(self._unshingled) >= self.shingle_batch:
+                self._shingle()
+
+    def _shingle(self) -> None:
+        """Shingle the waiting preparations as one batch (a row of a batch equals the text shingled alone)."""
+        batch, self._unshingled = self._unshingled, []
+        config = self.config
+        sets = shingle_sets(
+            [p.canonical for p in batch], config.shingle_size, config.shingle_sample, [p.chunks for p in batch]
+        )
+        for prepared, row in zip(batch, _rows(sets), strict=True):
+            prepared.shingled = row
 
     def take(self, text: str, config: DedupConfig) -> Prepared | None:
         """The preparation of exactly this text under this config, handed over once (its memory goes with it)."""
@@ -241,6 +267,7 @@ class Deduplicator:
         self._pending: list[str] = []
         self._pending_slots: list[list[int]] = []
         self._pending_chunks: list[list[int]] = []
+        self._pending_shingled: list[Shingled | None] = []
         self._batches: list[ShingleSets] = []
         self._slot_batches: list[SlotSets] = []
         self._result: list[Cluster] | None = None
@@ -266,6 +293,7 @@ class Deduplicator:
         self._pending.append(prepared.canonical)
         self._pending_chunks.append(prepared.chunks)
         self._pending_slots.append(prepared.slots)
+        self._pending_shingled.append(prepared.shingled)
         self._result = None
         if len(self._pending) >= self.config.batch_size:
             self._flush()
@@ -276,11 +304,24 @@ class Deduplicator:
 
     def _flush(self) -> None:
         if self._pending:
-            config = self.config
-            sets = shingle_sets(self._pending, config.shingle_size, config.shingle_sample, self._pending_chunks)
-            self._batches.append(sets)
+            self._batches.append(self._pending_sets())
             self._slot_batches.append(SlotSets.from_rows(self._pending_slots))
             self._pending, self._pending_slots, self._pending_chunks = [], [], []
+            self._pending_shingled = []
+
+    def _pending_sets(self) -> ShingleSets:
+        """The pending texts' shingle sets in add order: rows made ahead of time, the others shingled now."""
+        config = self.config
+        todo = [i for i, row in enumerate(self._pending_shingled) if row is None]
+        if len(todo) == len(self._pending):
+            return shingle_sets(self._pending, config.shingle_size, config.shingle_sample, self._pending_chunks)
+        texts, starts = [self._pending[i] for i in todo], [self._pending_chunks[i] for i in todo]
+        fresh = _rows(shingle_sets(texts, config.shingle_size, config.shingle_sample, starts)) if todo else iter(())
+        rows = [row if row is not None else next(fresh) for row in self._pending_shingled]
+        sizes = np.fromiter((len(row.hashes) for row in rows), dtype=np.int64, count=len(rows))
+        offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        hashes = np.concatenate([row.hashes for row in rows])
+        return ShingleSets(offsets, hashes, np.concatenate([row.chunks for row in rows]))
 
     def features(self) -> Features:
         """The prepared per-document arrays, in add order (shared with the caller: do not modify)."""
@@ -303,6 +344,13 @@ class Deduplicator:
         if self._result is None:
             self._result = build_clusters(self.assignment(), self._ids, self._origins)
         return self._result
+
+
+def _rows(sets: ShingleSets) -> Iterator[Shingled]:
+    chunks = sets.chunk_ids()
+    for i in range(len(sets)):
+        lo, hi = sets.offsets[i], sets.offsets[i + 1]
+        yield Shingled(sets.hashes[lo:hi], chunks[lo:hi])
 
 
 def build_clusters(result: Assignment, ids: Sequence[str], origins: Sequence[str | None]) -> list[Cluster]:

@@ -27,9 +27,18 @@ def dumps(record: dict[str, Any]) -> str:
     are written as JSON escapes, which read back to the same string.
     """
     line = json.dumps(record, ensure_ascii=False, separators=(", ", ": "))
-    if _SURROGATE.search(line):
+    if not line.isascii() and not _encodes(line):  # both tests run in C, ahead of a regex scan of the line
         line = _SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", line)
     return line
+
+
+def _encodes(line: str) -> bool:
+    """Whether `line` is valid Unicode for UTF-8, i.e. holds no lone surrogate."""
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def format_for(path: Path, requested: str | None = None) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cleaner.writers import atomic_path, read_records, write_records
+from cleaner.writers import atomic_path, dumps, read_records, write_records
 
 RECORDS = [{"id": "a", "text": "Één\nzwei", "sources": [{"id": "a", "similarity": 1.0}]}, {"id": "b", "text": "x"}]
 
@@ -48,3 +48,15 @@ def test_atomic_path_renames_only_on_success(tmp_path: Path) -> None:
         temporary.write_text("done")
         assert not target.exists()
     assert target.read_text() == "done"
+
+
+@pytest.mark.parametrize("name", ["out.jsonl", "out.jsonl.gz"])
+@pytest.mark.parametrize("text", ["caf\udce9 and caf\u00e9", "\ud800", "only ascii \udcff", "Één"])
+def test_lone_surrogates_are_written_escaped_and_read_back(tmp_path: Path, name: str, text: str) -> None:
+    """A file name that is not UTF-8 reaches us as lone surrogates: written as JSON escapes, read back the same."""
+    path = tmp_path / name
+    write_records(path, [{"id": "a", "source": text}])
+    assert read_records(path) == [{"id": "a", "source": text}]
+    line = dumps({"source": text})
+    line.encode("utf-8")  # valid UTF-8: no lone surrogate left in the line
+    assert ("\\ud" in line) == any("\ud800" <= c <= "\udfff" for c in text)

@@ -21,6 +21,7 @@ from typing import Any
 from cleaner.config import Config
 from cleaner.dedup import Deduplicator, EarlyPreparations
 from cleaner.errors import ConfigError, ExtractionError
+from cleaner.explain import RunOutputs
 from cleaner.models import Article, Cluster, ManifestEntry, RawDocument, RunReport
 from cleaner.readers import ReadOptions, document_id, iter_documents, iter_input_files, iter_jsonl_records
 from cleaner.workers import Failure, Limits, map_documents
@@ -236,19 +237,32 @@ def clear_previous_outputs(out_dir: Path, fmt: str) -> None:
 
 def write_run_outputs(out_dir: Path, outcomes: Sequence[Outcome], clusters: Sequence[Cluster], fmt: str) -> RunReport:
     """Write the three contract files; each is written atomically, the manifest last."""
+    return write_run_records(out_dir, outcomes, clusters, fmt)[0]
+
+
+def write_run_records(
+    out_dir: Path, outcomes: Sequence[Outcome], clusters: Sequence[Cluster], fmt: str
+) -> tuple[RunReport, RunOutputs]:
+    """write_run_outputs, also handing back the records written (what `load_outputs` would read back): the report
+    is made from them without reading the files again. They share their texts with the articles."""
     articles = [o.article for o in outcomes if o.article is not None]
     by_id = {a.id: a for a in articles}
     entries = manifest_entries(outcomes, clusters)
     report = summarize(entries, clusters, sum(len(a.removed) for a in articles))
     files = {name: out_dir / f"{name}.{fmt}" for name in OUTPUT_NAMES}
+    written = RunOutputs(
+        out_dir,
+        manifest=[e.to_dict() for e in entries],
+        # the audit trail behind `explain` and the report: every document's text, metadata and removed spans
+        documents=[extraction_record(o) for o in outcomes],
+        articles=[article_record(by_id[c.kept], c, by_id) for c in clusters],
+        clusters=[cluster_record(c) for c in clusters],
+    )
     clear_previous_outputs(out_dir, fmt)
-    write_records(files["articles"], (article_record(by_id[c.kept], c, by_id) for c in clusters), fmt)
-    write_records(files["clusters"], (cluster_record(c) for c in clusters), fmt)
-    # the audit trail behind `explain` and the report: every document's text, metadata and removed spans
-    write_records(files["documents"], (extraction_record(o) for o in outcomes), fmt)
-    write_records(files["manifest"], (e.to_dict() for e in entries), fmt)
+    for name in OUTPUT_NAMES:  # the manifest last
+        write_records(files[name], getattr(written, name), fmt)
     report.outputs = {name: str(path) for name, path in files.items()}
-    return report
+    return report, written
 
 
 ENGINES = ("local", "dask")
@@ -270,10 +284,11 @@ def _refuse_index_on_dask(index: PathLike | None) -> None:
         raise ConfigError("--index works with the local engine only for now; drop --engine dask or --index")
 
 
-def _with_report(report: RunReport, out_dir: PathLike) -> RunReport:
+def _with_report(report: RunReport, out_dir: PathLike, written: RunOutputs | None = None) -> RunReport:
+    """Add report.html, made from the records just written when given, else read back from the files."""
     from cleaner.report import write_report
 
-    report.outputs["report"] = str(write_report(Path(out_dir)))
+    report.outputs["report"] = str(write_report(Path(out_dir), outputs=written))
     return report
 
 
@@ -319,7 +334,8 @@ def cluster_and_write(
 
         return write_run_with_index(out_dir, outcomes, index, config)
     clusters = cluster_articles([o.article for o in outcomes if o.article is not None], config, early)
-    return _with_report(write_run_outputs(out_dir, outcomes, clusters, config.run.output_format), out_dir)
+    report, written = write_run_records(out_dir, outcomes, clusters, config.run.output_format)
+    return _with_report(report, out_dir, written)
 
 
 def extraction_record(outcome: Outcome) -> dict[str, Any]:

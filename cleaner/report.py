@@ -347,9 +347,12 @@ def render_report(outputs: RunOutputs, title: str | None = None) -> str:
     )
 
 
-def write_report(out_dir: str | Path, title: str | None = None) -> Path:
-    """Write OUTDIR/report.html (atomically) from the run's output files; returns its path."""
-    outputs = load_outputs(out_dir)
+def write_report(out_dir: str | Path, title: str | None = None, outputs: RunOutputs | None = None) -> Path:
+    """Write OUTDIR/report.html (atomically) from the run's output files; returns its path.
+
+    `outputs`: the records a run has just written there, to spare reading them back (the same page either way).
+    """
+    outputs = outputs if outputs is not None else load_outputs(out_dir)
     path = Path(out_dir) / "report.html"
     with atomic_path(path) as temporary:
         # a file name that is not UTF-8 arrives as lone surrogates: shown escaped rather than failing the run

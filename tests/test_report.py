@@ -12,9 +12,9 @@ import pytest
 
 from cleaner import pipeline
 from cleaner.config import Config
-from cleaner.explain import load_outputs
+from cleaner.explain import RunOutputs, load_outputs
 from cleaner.index import write_run_with_index
-from cleaner.models import Article, Removal
+from cleaner.models import Article, Removal, RunReport
 from cleaner.report import link, render_report, side_by_side, write_report
 from tests.conftest import read_jsonl
 from tests.test_index import CUT, _story, _words
@@ -108,7 +108,7 @@ def test_the_page_is_self_contained(demo_report: tuple[Path, lxml.html.HtmlEleme
     assert render_report(load_outputs(out)) == raw  # deterministic: no clock, no randomness
 
 
-def _hostile_run(out: Path) -> None:
+def _hostile_run(out: Path, fmt: str = "jsonl") -> tuple[RunReport, RunOutputs]:
     article = Article(
         id="evil",
         source=f"feed/{HOSTILE}.html",
@@ -129,7 +129,7 @@ def _hostile_run(out: Path) -> None:
     outcomes = [pipeline.Outcome(a.id, a.source, article=a) for a in (article, twin)]
     outcomes.append(pipeline.Outcome("bad", f"feed/{HOSTILE}", reason=f"not html: {HOSTILE}"))
     clusters = pipeline.cluster_articles([article, twin], Config())
-    pipeline.write_run_outputs(out, outcomes, clusters, "jsonl")
+    return pipeline.write_run_records(out, outcomes, clusters, fmt)
 
 
 def test_text_from_documents_cannot_inject_markup(tmp_path: Path) -> None:
@@ -176,3 +176,22 @@ def test_an_indexed_run_shows_earlier_events_with_all_sources(tmp_path: Path) ->
         page.xpath('//*[@id="diff"]//div[@class="sbs"]')[0].get("data-duplicate") == "d2-b"
     )  # kept copy's text came with the update
     assert "d1-a" in text_of(page.xpath('//*[@id="updates"]')[0])
+
+
+def test_a_runs_report_is_the_one_its_files_give(tmp_path: Path, demo_run: Path) -> None:
+    """`run` makes report.html from the records it has just written; read back from the files, the same page."""
+    out = tmp_path / "out"
+    shutil.copytree(demo_run, out)
+    made_by_run = (out / "report.html").read_bytes()
+    assert b"Duplicate vs kept copy" in made_by_run
+    assert write_report(out).read_bytes() == made_by_run
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "jsonl.gz", "parquet"])
+def test_records_in_memory_give_the_report_their_files_give(tmp_path: Path, fmt: str) -> None:
+    if fmt == "parquet":
+        pytest.importorskip("pyarrow")
+    report, written = _hostile_run(tmp_path, fmt)  # a rejected document, a duplicate, markup in every field
+    assert (report.documents, report.rejected, report.duplicates) == (3, 1, 1)
+    from_memory = write_report(tmp_path, outputs=written).read_bytes()
+    assert write_report(tmp_path).read_bytes() == from_memory

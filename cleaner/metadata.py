@@ -61,7 +61,8 @@ _TAG_HREF = re.compile(r"/tag(?:y|ies|s)?/")
 # elements have no such attribute and no id that a condition tests: their roles are cached by (tag, class), which a
 # page repeats over thousands of elements and a site over its pages.
 _ROLE_CACHE_SIZE = 50_000
-_ROLE_ATTRIBUTES = frozenset({"rel", "itemprop", "data-testid", "data-component"})  # see _role_attributes_matter
+_ROLE_ATTRIBUTE_ORDER = ("rel", "itemprop", "data-testid", "data-component")  # see _role_attributes_matter
+_ROLE_ATTRIBUTES = frozenset(_ROLE_ATTRIBUTE_ORDER)
 # Every class or id substring the conditions below test, lowercased: most values match none and skip the tests.
 _MAY_MATTER = re.compile(
     r"comment|productreviews|sidebar|is-hidden|quote|embedly|article-s|print|categor|meta|title|date|author|zuozhe"
@@ -91,6 +92,8 @@ _NO_ROLES = _Roles(
     discarded=False, author_level=None, category_levels=(), tag_levels=(), license_link=False, footer=False, rel=False
 )
 _role_cache: dict[tuple[str, str], _Roles | None] = {}
+_attribute_role_cache: dict[tuple[str | bool | None, ...], _Roles | None] = {}
+_UNKNOWN = object()
 
 
 @dataclass(slots=True)
@@ -139,6 +142,7 @@ def extract_metadata(tree: HtmlElement, url: str | None, extensive_date_search: 
 
 def _walk(tree: HtmlElement) -> _Walk:
     walk = _Walk()
+    cache, may_matter = _role_cache, _MAY_MATTER.search
     for element in tree.iter(etree.Element):
         attributes = element.attrib
         tag = element.tag
@@ -151,11 +155,13 @@ def _walk(tree: HtmlElement) -> _Walk:
             and not _ROLE_ATTRIBUTES.isdisjoint(attributes.keys())
             and _role_attributes_matter(tag, attributes)
         ):
-            roles = _all_roles(element, tag, css_class, element_id)
-        elif element_id and _MAY_MATTER.search(element_id.lower()):
-            roles = _all_roles(None, tag, css_class, element_id)
+            roles = _attribute_roles(tag, css_class, element_id, attributes)
+        elif element_id and may_matter(element_id.lower()):
+            roles = _all_roles({}, tag, css_class, element_id)
         else:  # an id that no condition tests counts as no id: ids are unique, a cache keyed by them would not hit
-            roles = _cached_roles(tag, css_class)
+            roles = cache.get((tag, css_class), _UNKNOWN)  # read inline: this runs for nearly every element
+            if roles is _UNKNOWN:
+                roles = _cached_roles(tag, css_class)
         if roles is not None:
             _record(walk, element, roles)
     _exclude_root(walk, tree)
@@ -208,25 +214,42 @@ def _cached_roles(tag: str, css_class: str) -> _Roles | None:
     except KeyError:
         if len(_role_cache) >= _ROLE_CACHE_SIZE:
             _role_cache.clear()
-        roles = _role_cache[key] = _roles(None, tag, css_class, "")
+        roles = _role_cache[key] = _roles(tag, css_class, "")
         return roles
 
 
-def _roles(element: HtmlElement | None, tag: str, css_class: str, element_id: str) -> _Roles | None:
-    """None for the usual element that takes part in nothing. `element` None: its other attributes do not matter."""
+def _attribute_roles(tag: str, css_class: str, element_id: str, attributes: Mapping[str, str]) -> _Roles | None:
+    """_all_roles of an element whose other attributes matter, cached by every value that _all_roles reads."""
+    key = (
+        tag,
+        css_class,
+        element_id if element_id and _MAY_MATTER.search(element_id.lower()) else "",
+        *(attributes.get(name) for name in _ROLE_ATTRIBUTE_ORDER),
+        "href" in attributes,
+    )
+    try:
+        return _attribute_role_cache[key]
+    except KeyError:
+        if len(_attribute_role_cache) >= _ROLE_CACHE_SIZE:
+            _attribute_role_cache.clear()
+        roles = _attribute_role_cache[key] = _all_roles(attributes, tag, css_class, key[2])
+        return roles
+
+
+def _roles(tag: str, css_class: str, element_id: str) -> _Roles | None:
+    """None for the usual element that takes part in nothing; for an element whose other attributes do not matter."""
     if (
-        element is None
-        and tag not in _ROLE_TAGS
+        tag not in _ROLE_TAGS
         and not (css_class and _MAY_MATTER.search(css_class.lower()))
         and not (element_id and _MAY_MATTER.search(element_id.lower()))
     ):
         return None
-    return _all_roles(element, tag, css_class, element_id)
+    return _all_roles({}, tag, css_class, element_id)
 
 
-def _all_roles(element: HtmlElement | None, tag: str, css_class: str, element_id: str) -> _Roles | None:
-    """_roles without the _MAY_MATTER shortcut (tests check that the shortcut changes nothing)."""
-    attributes = element.attrib if element is not None else {}
+def _all_roles(attributes: Mapping[str, str], tag: str, css_class: str, element_id: str) -> _Roles | None:
+    """_roles without the _MAY_MATTER shortcut (tests check that the shortcut changes nothing). Of `attributes`,
+    only those in _ROLE_ATTRIBUTE_ORDER and whether href is set are read (_attribute_roles caches by them)."""
     roles = _Roles(
         discarded=tag in ("time", "figure") or _is_discarded(attributes, tag, css_class, element_id),
         author_level=_author_level(attributes, tag, css_class, element_id),

@@ -227,8 +227,8 @@ TAGS = ("a", "div", "span", "p", "li", "header", "footer", "section", "h3", "h4"
 
 
 def same_roles(tag: str, css_class: str, element_id: str) -> bool:
-    shortcut = metadata_module._roles(None, tag, css_class, element_id)
-    return shortcut == metadata_module._all_roles(None, tag, css_class, element_id)
+    shortcut = metadata_module._roles(tag, css_class, element_id)
+    return shortcut == metadata_module._all_roles({}, tag, css_class, element_id)
 
 
 def test_the_shortcut_never_changes_an_elements_roles() -> None:

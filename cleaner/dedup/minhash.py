@@ -65,10 +65,11 @@ def signature_blocks(
                 base = sets.offsets[lo]
                 mixed = fmix32(sets.hashes[base : sets.offsets[hi]])
                 starts = sets.offsets[nonempty] - base
+                permuted = np.empty((_PERM_BLOCK, len(mixed)), dtype=np.uint32)
                 for q0 in range(p0, p1, _PERM_BLOCK):
                     q1 = min(q0 + _PERM_BLOCK, p1)
-                    permuted = mixed[None, :] * a[q0:q1, None] + b[q0:q1, None]
-                    out[nonempty, q0 - p0 : q1 - p0] = np.minimum.reduceat(permuted, starts, axis=1).T
+                    values = _permute(mixed, a[q0:q1], b[q0:q1], permuted[: q1 - q0])
+                    out[nonempty, q0 - p0 : q1 - p0] = np.minimum.reduceat(values, starts, axis=1).T
             yield p0, out
 
 
@@ -115,11 +116,19 @@ def chunk_signatures(
             keep = _chunks_to_index(chunk_key // 256, counts, min_shingles)
             mixed = fmix32(hashes[order])
             sig = np.empty((len(starts), width), dtype=np.uint32)
+            permuted = np.empty((_PERM_BLOCK, len(mixed)), dtype=np.uint32)  # reused: no fresh pages per block
             for q0 in range(0, width, _PERM_BLOCK):
                 q1 = min(q0 + _PERM_BLOCK, width)
-                permuted = mixed[None, :] * a[q0:q1, None] + b[q0:q1, None]
-                sig[:, q0:q1] = np.minimum.reduceat(permuted, starts, axis=1).T
+                values = _permute(mixed, a[q0:q1], b[q0:q1], permuted[: q1 - q0])
+                sig[:, q0:q1] = np.minimum.reduceat(values, starts, axis=1).T
             yield chunk_key[keep] // 256 + lo, (chunk_key[keep] % 256).astype(np.uint8), sig[keep]
+
+
+def _permute(mixed: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """`a * mixed + b mod 2^32` for each permutation (a row of `out` each), written into `out` in place."""
+    np.multiply(mixed[None, :], a[:, None], out=out)
+    np.add(out, b[:, None], out=out)
+    return out
 
 
 def _chunks_to_index(doc: np.ndarray, counts: np.ndarray, min_shingles: int) -> np.ndarray:

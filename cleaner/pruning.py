@@ -10,13 +10,22 @@ An evaluator stands in for one XPath only while `faster_pruning()` is active, an
 is the one it was written from (the first 16 hex digits of a SHA-256 of `XPath.path`): a trafilatura release that
 changes an expression keeps its own XPath. `tests/test_pruning.py` compares every evaluator with its XPath on every
 fixture page and on pages built to reach each condition; `bench/pruning.py` does the same on the benchmark pages.
+
+The same context also swaps two methods of trafilatura's readability fork (`readability_lxml.Document`, which
+trafilatura runs on most pages to compare with its own extraction) for stand-ins with the same results:
+`remove_unlikely_candidates` visits only the elements that have a class or id and keeps its verdicts across pages,
+and `class_weight` caches the weight of each attribute value. Each is installed on the class only if the method's
+dedented source has the SHA-256 prefix it was written from, and reads the patterns from trafilatura's own `REGEXES`;
+the tests and the bench compare readability's summaries with and without them.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import re
+import textwrap
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,6 +34,7 @@ from typing import Any
 from lxml import etree
 
 Walk = Callable[[etree._Element], list[etree._Element]]
+Method = Callable[..., Any]
 
 # Python `re` is what lxml's re:test runs: re.search on the string value of the first node, "" when there is none
 # (re:test with a plain word, 'cookie' or 'hidden', is a substring test)
@@ -80,8 +90,8 @@ _BODY_TAGS = ("article", "div", "main", "section")
 _COMMENT_TAGS = ("div", "list", "section", "details")
 _COMMENT_LIST_TAGS = ("ol", "ul")
 _SECTION_TAGS = ("div", "item", "list", "p", "section", "span")
-# entries per cache (each cleared when full): a site repeats its class names, and four caches of long class strings
-# stay near 20 MB per worker
+# entries per cache (each cleared when full): a site repeats its class names; a full cache of class strings holds
+# about 2 MB, and all the caches here (readability's included) held 17 MB after the 793 WCXB pages
 _CACHE_LIMIT = 20_000
 
 
@@ -417,6 +427,108 @@ def _put(where: Any, key: Any, value: Any) -> None:
         setattr(where, key, value)
 
 
+# trafilatura.readability_lxml.Document's methods
+
+
+class _Weights(dict[str, int]):
+    """readability's class weight of one attribute value, memoised like `_Answers`."""
+
+    def __init__(self, negative: re.Pattern[str], positive: re.Pattern[str]) -> None:
+        super().__init__()
+        self.negative, self.positive = negative, positive
+
+    def __missing__(self, value: str) -> int:
+        if len(self) >= _CACHE_LIMIT:
+            self.clear()
+        weight = self[value] = 25 * (
+            (self.positive.search(value) is not None) - (self.negative.search(value) is not None)
+        )
+        return weight
+
+
+# the elements `findall(".//*")` gives that have either attribute (only those can be dropped), in document order,
+# without a Python proxy for the others (lxml.html makes each proxy with a Python class lookup); `descendant::*`
+# rather than `.//*`, which also walks every text node
+_CLASS_OR_ID = etree.XPath("descendant::*[@class or @id]")
+
+
+@functools.cache  # one stand-in (and its caches, kept across pages) per set of trafilatura's pattern objects
+def _unlikely_remover(
+    unlikely: re.Pattern[str], ok_maybe: re.Pattern[str], frame_tags: frozenset[str], original: Method
+) -> Method:
+    def is_unlikely(attrs: str) -> bool:
+        low = attrs.lower()
+        return len(attrs) >= 2 and unlikely.search(low) is not None and ok_maybe.search(low) is None
+
+    verdicts = _Answers(is_unlikely)
+
+    def remove_unlikely_candidates(self: Any) -> None:
+        """Document.remove_unlikely_candidates: drop each element whose "class id" (the non-empty ones, joined by a
+        space) reads unlikely and not maybe-ok, in document order over a snapshot taken first, as the original."""
+        doc = self.doc
+        if not isinstance(doc, etree._Element):  # an ElementTree's `.//*` would take in its root element too
+            original(self)
+            return
+        for element in _CLASS_OR_ID(doc):
+            css, ident = element.get("class"), element.get("id")
+            attrs = (f"{css} {ident}" if ident else css) if css else ident
+            if attrs and verdicts[attrs] and element.tag not in frame_tags:
+                element.drop_tree()
+
+    return remove_unlikely_candidates
+
+
+@functools.cache
+def _class_weigher(negative: re.Pattern[str], positive: re.Pattern[str]) -> Method:
+    weights = _Weights(negative, positive)
+
+    def class_weight(self: Any, elem: Any) -> int:
+        """Document.class_weight: -25 per non-empty class or id value that reads negative, +25 per positive one."""
+        css, ident = elem.get("class"), elem.get("id")
+        return (weights[css] if css else 0) + (weights[ident] if ident else 0)
+
+    return class_weight
+
+
+def _readability_remover(module: Any, original: Method) -> Method:
+    regexes = module.REGEXES
+    return _unlikely_remover(
+        regexes["unlikelyCandidatesRe"], regexes["okMaybeItsACandidateRe"], frozenset(module.FRAME_TAGS), original
+    )
+
+
+def _readability_weigher(module: Any, _original: Method) -> Method:
+    return _class_weigher(module.REGEXES["negativeRe"], module.REGEXES["positiveRe"])
+
+
+# trafilatura.readability_lxml.Document method -> (SHA-256 prefix of its dedented source, maker of the stand-in from
+# the module, whose REGEXES it reads as they are then, and the original method)
+_READABILITY_METHODS: dict[str, tuple[str, Callable[[Any, Method], Method]]] = {
+    "remove_unlikely_candidates": ("3dee541540f0affb", _readability_remover),
+    "class_weight": ("2509679abb45c892", _readability_weigher),
+}
+
+
+@functools.cache  # inspect.getsource reads the module file: once per function, not per page
+def method_digest(function: Method) -> str:
+    try:
+        source = inspect.getsource(function)
+    except (OSError, TypeError):  # no source to compare: keep the original
+        return ""
+    return _digest(textwrap.dedent(source))
+
+
+def method_replacements() -> Iterator[tuple[type, str, Method, Method]]:
+    """(class, method name, the method, our stand-in) for every readability method whose source we reproduce."""
+    from trafilatura import readability_lxml
+
+    document = readability_lxml.Document
+    for name, (digest, make) in _READABILITY_METHODS.items():
+        original = document.__dict__.get(name)
+        if inspect.isfunction(original) and method_digest(original) == digest:
+            yield document, name, original, make(readability_lxml, original)
+
+
 _known_empty = threading.local()  # .trees: {walk: the tree it was just found to match nothing in}
 # trafilatura's only in-place changes to the tree it is given: the raw-tree prunes at the start of its cascade
 _RAW_PRUNES = (infinite_scroll, share_buttons)
@@ -425,15 +537,17 @@ _RAW_PRUNES_COMMENTS_OFF = (*_RAW_PRUNES, comment_sections_and_lists)
 _lock = threading.Lock()
 _active = 0
 _installed: list[tuple[Any, Any, etree.XPath, FastXPath]] = []
+_installed_methods: list[tuple[type, str, Method, Method]] = []
 
 
 @contextmanager
 def faster_pruning() -> Iterator[None]:
-    """While active (in any thread), trafilatura's pruning XPaths are answered by the walks above.
+    """While active (in any thread), trafilatura's pruning XPaths are answered by the walks above, and readability's
+    methods in `_READABILITY_METHODS` are the stand-ins above.
 
     trafilatura's modules share its xpaths lists, so a stand-in is swapped into each list (or into the one module
-    that reads a lone XPath) and the XPath swapped back when the last user leaves. Anyone else calling trafilatura
-    meanwhile gets the same answers.
+    that reads a lone XPath, or onto the readability class) and the original swapped back when the last user
+    leaves. Anyone else calling trafilatura meanwhile gets the same answers.
     """
     global _active
     with _lock:
@@ -441,6 +555,9 @@ def faster_pruning() -> Iterator[None]:
             _installed[:] = list(replacements())
             for where, key, _original, fast in _installed:
                 _put(where, key, fast)
+            _installed_methods[:] = list(method_replacements())
+            for owner, name, _original, fast in _installed_methods:
+                setattr(owner, name, fast)
         _active += 1
     try:
         yield
@@ -451,6 +568,9 @@ def faster_pruning() -> Iterator[None]:
                 for where, key, original, _fast in _installed:
                     _put(where, key, original)
                 _installed.clear()
+                for owner, name, original, _fast in _installed_methods:
+                    setattr(owner, name, original)
+                _installed_methods.clear()
 
 
 @contextmanager

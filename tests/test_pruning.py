@@ -1,24 +1,28 @@
-"""cleaner.pruning's walks return exactly what trafilatura's pruning XPaths return, on real and targeted pages."""
+"""cleaner.pruning's walks return exactly what trafilatura's pruning XPaths return, and its readability stand-ins
+give readability's own results, on real and targeted pages."""
 
 from __future__ import annotations
 
 import importlib
+import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from copy import copy
+from typing import Any
 
 import pytest
 import trafilatura
 from lxml import etree
-from trafilatura import xpaths
+from trafilatura import readability_lxml, xpaths
 from trafilatura.core import trafilatura_sequence
 from trafilatura.htmlprocessing import convert_tags, tree_cleaning
+from trafilatura.readability_lxml import Document
 from trafilatura.settings import Extractor
 
 from cleaner import pruning
 from cleaner.encoding import decode_html
 from cleaner.extract import parse_html
-from cleaner.pruning import FastXPath, faster_pruning, replacements, source_digest
+from cleaner.pruning import FastXPath, faster_pruning, method_replacements, replacements, source_digest
 from tests.test_metadata import fixture_pages, read_page
 
 EXPECTED = set(pruning._EVALUATORS)
@@ -180,11 +184,13 @@ def test_threads_leave_trafilatura_as_they_found_it() -> None:
                 trafilatura.extract(page('<div class="byline">b</div>' + "<p>text here. </p>" * 20))
 
     threads = [threading.Thread(target=extract_twice) for _ in range(4)]
+    originals = {name: Document.__dict__[name] for name in pruning._READABILITY_METHODS}
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert not any(isinstance(getattr(xpaths, name)[index], FastXPath) for name, index in EXPECTED)
+    assert all(Document.__dict__[name] is method for name, method in originals.items())
 
 
 def test_a_changed_xpath_keeps_its_own_evaluation(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -249,3 +255,163 @@ def test_raw_tree_kept_is_false_without_the_walks() -> None:
     tree = parsed(page('<div class="byline">b</div>'))
     with pruning.raw_tree_kept(tree, comments=False) as kept:  # faster_pruning() not active: nothing to answer with
         assert not kept
+
+
+# readability (trafilatura.readability_lxml.Document): the stand-ins faster_pruning() puts on the class
+
+READABILITY_EXPECTED = set(pruning._READABILITY_METHODS)
+
+
+def readability_stand_ins() -> dict[str, Callable[..., Any]]:
+    return {name: fast for _owner, name, _original, fast in method_replacements()}
+
+
+def summary(tree: etree._Element) -> str:
+    """readability's output for `tree` as trafilatura calls it (on a copy: it changes the tree), or its error."""
+    try:
+        return Document(copy(tree), min_text_length=25).summary()
+    except Exception as exc:  # a failure must be the same failure
+        return f"raised {type(exc).__name__}: {exc}"
+
+
+def summaries_both_ways(tree: etree._Element) -> tuple[str, str]:
+    theirs = summary(tree)
+    with faster_pruning():
+        ours = summary(tree)
+    return ours, theirs
+
+
+def test_every_readability_method_applies_to_this_trafilatura() -> None:
+    for name, (digest, _make) in pruning._READABILITY_METHODS.items():
+        assert pruning.method_digest(getattr(Document, name)) == digest, name
+    assert set(readability_stand_ins()) == READABILITY_EXPECTED == {"remove_unlikely_candidates", "class_weight"}
+
+
+@pytest.mark.parametrize("path", fixture_pages(), ids=lambda p: p.name)
+def test_readability_summary_is_unchanged_on_fixture_pages(path: object) -> None:
+    ours, theirs = summaries_both_ways(parsed(decode_html(read_page(path), None)))  # type: ignore[arg-type]
+    assert ours == theirs
+
+
+def unlikely_removed(tree: etree._Element, method: Callable[..., Any]) -> bytes:
+    method(Document(tree))
+    return etree.tostring(tree)
+
+
+# each reaches a condition of remove_unlikely_candidates; every page has something the original drops
+UNLIKELY = [
+    '<div class="sidebar">s</div><div class="article">kept</div>',
+    '<div class="" id="sidebar">empty class</div><div id="" class="popup">empty id</div>',
+    '<div class="" id="">both empty</div><span class="tweet">t</span>',
+    '<div class="comment" id="main">ok-maybe via the id</div><div class="extra-content">kept</div><p id="rss">x</p>',
+    '<div class="Sidebar">case folded</div><div id="SHOUTBOX">x</div><div class="MAIN footer">kept</div>',
+    '<div class="header"><p class="comment">nested<span class="popup">deeper</span></p>tail</div>after',
+    '<!-- a comment --><div><!-- inside --><p class="pager">p</p><?pi x?>tail</div><div class="foot"><!-- c --></div>',
+    '<p>lead <span class="twitter">x</span> tail kept <b class="combx">y</b>z</p>',
+    '<div class="disqus agegate" id="remark">x</div><div class="ad-break">x</div><div id="pagination">x</div>',
+]
+
+
+def unlikely_page(body: str, body_attributes: str = "") -> str:
+    return f"<html><head><title>t</title></head><body{body_attributes}><main>{body}<p>End.</p></main></body></html>"
+
+
+@pytest.mark.parametrize("body", UNLIKELY)
+def test_unlikely_candidates_removed_as_readability_does(body: str) -> None:
+    tree = parsed(unlikely_page(body))
+    before = etree.tostring(tree)
+    theirs = unlikely_removed(copy(tree), Document.remove_unlikely_candidates)
+    assert theirs != before, f"readability dropped nothing from {body!r}: the comparison would be empty"
+    assert unlikely_removed(copy(tree), readability_stand_ins()["remove_unlikely_candidates"]) == theirs
+    assert summaries_both_ways(tree)[0] == summaries_both_ways(tree)[1]
+
+
+def test_frame_tags_are_never_dropped() -> None:
+    tree = parsed(unlikely_page('<div class="sidebar">s</div>', ' class="sidebar-wrapper" id="comments"'))
+    tree.set("class", "header")  # the html element too
+    theirs = unlikely_removed(copy(tree), Document.remove_unlikely_candidates)
+    assert b'<body class="sidebar-wrapper"' in theirs and b'<html class="header"' in theirs
+    assert b">s</div>" not in theirs
+    assert unlikely_removed(copy(tree), readability_stand_ins()["remove_unlikely_candidates"]) == theirs
+
+
+def test_an_element_tree_is_left_to_the_original() -> None:
+    tree = parsed(unlikely_page('<div class="sidebar">s</div>'))
+    remove = readability_stand_ins()["remove_unlikely_candidates"]
+    theirs, ours = copy(tree), copy(tree)
+    Document(theirs.getroottree()).remove_unlikely_candidates()
+    remove(Document(ours.getroottree()))
+    assert etree.tostring(ours) == etree.tostring(theirs) != etree.tostring(tree)
+
+
+def test_attribute_strings_shorter_than_two_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """trafilatura's needles are all longer than 2 characters: a pattern with a one-letter needle reaches the check,
+    and the stand-in made for those pattern objects applies it."""
+    regexes = dict(readability_lxml.REGEXES, unlikelyCandidatesRe=re.compile(r"x|sidebar"))
+    monkeypatch.setattr(readability_lxml, "REGEXES", regexes)
+    tree = parsed(
+        unlikely_page(
+            '<div class="x">one letter</div><div id="x">id</div><div class="" id="x">e</div><div class="xx">two</div>'
+        )
+    )
+    theirs = unlikely_removed(copy(tree), Document.remove_unlikely_candidates)
+    assert b"one letter" in theirs and b">id<" in theirs and b">e<" in theirs and b">two<" not in theirs
+    with faster_pruning():
+        ours = unlikely_removed(copy(tree), Document.remove_unlikely_candidates)
+    assert ours == theirs
+
+
+# class and id values that read negative, positive, both or neither
+WEIGHTED = [
+    '<div class="promo" id="sidebar">-50</div><div class="article" id="story">+50</div>',
+    '<div class="" id="content">+25, empty class</div><div class="related" id="">-25, empty id</div>',
+    '<div class="post-footer">both: 0</div><div class="Comment-Body">both, other case</div><h2 id="tools">-25</h2>',
+    '<table id="Main" class="Media"><tr><td class="entry">x</td></tr></table><div class="" id="">none</div>',
+]
+
+
+@pytest.mark.parametrize("body", WEIGHTED)
+def test_class_weight_as_readability_gives(body: str) -> None:
+    tree = parsed(page(body))
+    weigh, document = readability_stand_ins()["class_weight"], Document(tree)
+    theirs = [Document.class_weight(document, element) for element in tree.iter()]
+    assert any(theirs), f"every weight is 0 on {body!r}: the comparison would be empty"
+    assert [weigh(document, element) for element in tree.iter()] == theirs
+    assert summaries_both_ways(tree)[0] == summaries_both_ways(tree)[1]
+
+
+@pytest.mark.parametrize("path", fixture_pages()[::5], ids=lambda p: p.name)
+def test_class_weight_on_every_element_of_fixture_pages(path: object) -> None:
+    tree = parsed(decode_html(read_page(path), None))  # type: ignore[arg-type]
+    weigh, document = readability_stand_ins()["class_weight"], Document(tree)
+    assert [weigh(document, e) for e in tree.iter()] == [Document.class_weight(document, e) for e in tree.iter()]
+
+
+def test_readability_stand_ins_are_on_the_class_only_inside_the_context() -> None:
+    originals = {name: Document.__dict__[name] for name in READABILITY_EXPECTED}
+    stand_ins = readability_stand_ins()  # made outside: inside, the class holds them and they are not made again
+    with faster_pruning():
+        with faster_pruning():
+            pass
+        assert {name: Document.__dict__[name] for name in READABILITY_EXPECTED} == stand_ins
+    assert all(Document.__dict__[name] is originals[name] for name in READABILITY_EXPECTED)
+
+
+def test_a_changed_method_keeps_the_original(monkeypatch: pytest.MonkeyPatch) -> None:
+    _digest, make = pruning._READABILITY_METHODS["class_weight"]
+    monkeypatch.setitem(pruning._READABILITY_METHODS, "class_weight", ("0" * 16, make))
+    original, remove = Document.class_weight, readability_stand_ins()["remove_unlikely_candidates"]
+    with faster_pruning():
+        assert Document.class_weight is original
+        assert Document.remove_unlikely_candidates is remove
+    assert Document.class_weight is original
+
+
+def test_a_method_with_other_source_is_left_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    def class_weight(self: Document, elem: etree._Element) -> float:
+        return 0
+
+    monkeypatch.setattr(Document, "class_weight", class_weight)
+    with faster_pruning():
+        assert Document.class_weight is class_weight
+    assert Document.class_weight is class_weight

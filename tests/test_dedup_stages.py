@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -130,6 +133,18 @@ def test_datelines_and_bylines_are_noise() -> None:
     for head in ("WASHINGTON (Reuters) - ", "By Staff Writer TOKYO - ", "PARIS, March 14 - ", "LONDON — "):
         assert prepare(head + body) == prepare(body)
     assert strip_datelines("Net 10 vs 9\nREVS - 4 vs 3") == "Net 10 vs 9\nREVS - 4 vs 3"
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("ab1_ .,'\u2019\u201c\u201d\u2013\u2014\u00ab\u00e9\u00df\u0430\uff21\u0660")),
+        max_size=40,
+    )
+)
+def test_canonical_keeps_exactly_the_letters_and_digits(text: str) -> None:
+    """The C shortcuts (news punctuation replaced, ASCII translated) give what the plain regex gives."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    assert canonical(text) == re.sub(r"[\W_]+", "", folded)
 
 
 def test_canonical_form_and_ocr_folding() -> None:

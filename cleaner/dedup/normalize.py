@@ -49,6 +49,10 @@ _PROMO_LINE = re.compile(rf"[ \t]*(?:{'|'.join(_PROMO_WORDS)})(?: stories| artic
 _DATELINE_LINES = 8
 _NOT_ALNUM = re.compile(r"[\W_]+")
 _ASCII_NOT_ALNUM = str.maketrans("", "", "".join(chr(c) for c in range(128) if not chr(c).isalnum()))
+# Non-ASCII punctuation that news text is full of (curly quotes, dashes, guillemets, bullets): removed first, with
+# str.replace, so that a line with no other non-ASCII character takes the translate path, twice as fast as the
+# regex over a whole corpus. Each is \W, which the regex removes anyway.
+_NEWS_PUNCTUATION = ("\u2019", "\u2018", "\u201c", "\u201d", "\u2013", "\u2014", "\u00ab", "\u00bb", "\u00b7", "\u2022")
 _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december|"
     "jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec"
@@ -99,9 +103,19 @@ def fold_confusables(canon: str) -> str:
 
 def canonical(text: str, fold: bool = False) -> str:
     """Case-folded letters and digits only (NFKC first, so full-width forms and ligatures fold too)."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    canon = folded.translate(_ASCII_NOT_ALNUM) if folded.isascii() else _NOT_ALNUM.sub("", folded)
+    canon = _alnum_only(unicodedata.normalize("NFKC", text).casefold())
     return fold_confusables(canon) if fold else canon
+
+
+def _alnum_only(folded: str) -> str:
+    """`folded` without what is not a letter or a digit: `_NOT_ALNUM.sub`, in C where the line allows it."""
+    if not folded.isascii():
+        for mark in _NEWS_PUNCTUATION:
+            if mark in folded:
+                folded = folded.replace(mark, "")
+        if not folded.isascii():
+            return _NOT_ALNUM.sub("", folded)
+    return folded.translate(_ASCII_NOT_ALNUM)
 
 
 def canonical_chunks(text: str, fold: bool, min_chars: int, max_chars: int) -> tuple[str, list[int]]:

@@ -85,7 +85,16 @@ class ManifestEntry:
     reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # the fields in order, as asdict gives them, without its recursive deep copy (one entry per document)
+        return {
+            "id": self.id,
+            "source": self.source,
+            "status": self.status,
+            "cluster": self.cluster,
+            "duplicate_of": self.duplicate_of,
+            "similarity": self.similarity,
+            "reason": self.reason,
+        }
 
 
 @dataclass(slots=True)

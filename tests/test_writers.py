@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
+from cleaner.models import ManifestEntry
 from cleaner.writers import atomic_path, dumps, read_records, write_records
 
 RECORDS = [{"id": "a", "text": "Één\nzwei", "sources": [{"id": "a", "similarity": 1.0}]}, {"id": "b", "text": "x"}]
@@ -60,3 +62,9 @@ def test_lone_surrogates_are_written_escaped_and_read_back(tmp_path: Path, name:
     line = dumps({"source": text})
     line.encode("utf-8")  # valid UTF-8: no lone surrogate left in the line
     assert ("\\ud" in line) == any("\ud800" <= c <= "\udfff" for c in text)
+
+
+def test_a_manifest_entry_is_every_field_in_order() -> None:
+    """ManifestEntry.to_dict is spelled out for speed: it must stay what dataclasses.asdict gives."""
+    entry = ManifestEntry("a", "in/a.html", "duplicate", "c", "k", 0.75, None)
+    assert list(entry.to_dict().items()) == list(dataclasses.asdict(entry).items())

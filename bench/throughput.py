@@ -12,6 +12,8 @@ four files and report.html) with `jobs` worker processes; at jobs=1 the parent p
 writes beside its one worker. Everything is measured warm: a first untimed call of each system loads trafilatura's
 lazily built tables, as a first page would in a long run.
 The load average (1 minute) is printed before and after each set: on a shared machine, read j2/j1 with it.
+A "paired" line per set gives the median of each round's own ratios (the systems of a round run back to back, so
+a slow stretch of the machine hits both sides of a ratio): steadier than the ratio of medians when the load drifts.
 A second line per set gives median CPU seconds (user + system, the parent and its joined workers) and the same two
 ratios on CPU: what the work costs, apart from how it overlaps. At j1 the parent's reading, routing, clustering
 and writing count there too.
@@ -100,6 +102,22 @@ def bench_set(name: str, pages: list[bytes], rounds: int) -> dict[str, list[tupl
     return times
 
 
+def paired_ratios(times: dict[str, list[tuple[float, float]]]) -> dict[str, float]:
+    """Throughput ratios per round (systems run back to back in a round share its machine state), then the median.
+
+    On a shared machine the load drifts between rounds; a round's own ratio cancels the drift that the ratio of
+    medians (the first line) keeps.
+    """
+    pairs = {"ours j1/bare": ("ours j1", "bare"), "ours j1/bare+meta": ("ours j1", "bare+meta")}
+    pairs["ours j2/ours j1"] = ("ours j2", "ours j1")
+    return {
+        name: statistics.median(
+            base_wall / wall for (wall, _), (base_wall, _) in zip(times[system], times[baseline], strict=True)
+        )
+        for name, (system, baseline) in pairs.items()
+    }
+
+
 def machine() -> str:
     model = "unknown CPU"
     with open("/proc/cpuinfo", encoding="utf-8") as info:
@@ -138,6 +156,12 @@ def main() -> None:
         print(
             f"{'':6} cpu s  {cpu['bare']:7.2f} {cpu['bare+meta']:9.2f} {cpu['ours j1']:8.2f} {cpu['ours j2']:8.2f} "
             f"{cpu['bare'] / cpu['ours j1']:8.3f} {cpu['bare+meta'] / cpu['ours j1']:9.3f}   (CPU: bare / ours)",
+            flush=True,
+        )
+        paired = paired_ratios(times)
+        print(
+            f"{'':6} paired {'':33} {paired['ours j1/bare']:8.3f} {paired['ours j1/bare+meta']:9.3f} "
+            f"{paired['ours j2/ours j1']:6.3f}   (median of each round's own ratio)",
             flush=True,
         )
         if args.verbose:

@@ -25,7 +25,7 @@ from cleaner.explain import RunOutputs
 from cleaner.models import Article, Cluster, ManifestEntry, RawDocument, RunReport
 from cleaner.readers import ReadOptions, document_id, iter_documents, iter_input_files, iter_jsonl_records
 from cleaner.workers import Failure, Limits, map_documents
-from cleaner.writers import write_records
+from cleaner.writers import FORMATS, write_records
 
 log = logging.getLogger(__name__)
 
@@ -229,9 +229,11 @@ UPDATES_NAME = "updates"
 
 def clear_previous_outputs(out_dir: Path, fmt: str) -> None:
     """Remove a previous run's outputs, manifest first: a run killed half-way then leaves no manifest (clearly
-    unfinished) and nothing of the previous run (its report included) beside this run's files."""
+    unfinished) and nothing of the previous run (its report included) beside this run's files. Every format's:
+    `explain` and the report read whichever format they find first, which must not be an earlier run's."""
     for name in reversed((*OUTPUT_NAMES[:-1], UPDATES_NAME, OUTPUT_NAMES[-1])):
-        (out_dir / f"{name}.{fmt}").unlink(missing_ok=True)
+        for each in (fmt, *(other for other in FORMATS if other != fmt)):
+            (out_dir / f"{name}.{each}").unlink(missing_ok=True)
     (out_dir / "report.html").unlink(missing_ok=True)
 
 

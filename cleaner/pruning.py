@@ -552,10 +552,11 @@ def faster_pruning() -> Iterator[None]:
     global _active
     with _lock:
         if _active == 0:
-            _installed[:] = list(replacements())
+            # both lists are built before anything is swapped: a failure here leaves trafilatura as it was
+            xpaths, methods = list(replacements()), list(method_replacements())
+            _installed[:], _installed_methods[:] = xpaths, methods
             for where, key, _original, fast in _installed:
                 _put(where, key, fast)
-            _installed_methods[:] = list(method_replacements())
             for owner, name, _original, fast in _installed_methods:
                 setattr(owner, name, fast)
         _active += 1

@@ -174,6 +174,21 @@ def test_stand_ins_are_active_only_inside_the_context() -> None:
     assert not any(isinstance(getattr(importlib.import_module(m), a), FastXPath) for m, a in MODULE_EXPECTED)
 
 
+def test_a_failure_while_installing_leaves_trafilatura_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stand-ins are all built before any is swapped in: a broken readability module swaps in nothing."""
+    broken = {k: v for k, v in readability_lxml.REGEXES.items() if k != "okMaybeItsACandidateRe"}
+    monkeypatch.setattr(readability_lxml, "REGEXES", broken)
+    with pytest.raises(KeyError), faster_pruning():
+        pass
+    lists = {name: getattr(xpaths, name) for name, _index in EXPECTED}
+    assert not any(isinstance(lists[name][index], FastXPath) for name, index in EXPECTED)
+    assert not any(isinstance(getattr(importlib.import_module(m), a), FastXPath) for m, a in MODULE_EXPECTED)
+    monkeypatch.undo()
+    with faster_pruning():  # and the next user gets them as usual
+        assert all(isinstance(lists[name][index], FastXPath) for name, index in EXPECTED)
+    assert not any(isinstance(lists[name][index], FastXPath) for name, index in EXPECTED)
+
+
 def test_threads_leave_trafilatura_as_they_found_it() -> None:
     barrier = threading.Barrier(4)
 

@@ -195,3 +195,14 @@ def test_records_in_memory_give_the_report_their_files_give(tmp_path: Path, fmt:
     assert (report.documents, report.rejected, report.duplicates) == (3, 1, 1)
     from_memory = write_report(tmp_path, outputs=written).read_bytes()
     assert write_report(tmp_path).read_bytes() == from_memory
+
+
+def test_a_run_in_another_format_leaves_no_earlier_outputs(tmp_path: Path) -> None:
+    """`explain` and the report read whichever format they find first: an earlier run's files must not stay."""
+    pytest.importorskip("pyarrow")
+    _hostile_run(tmp_path, "jsonl")
+    (tmp_path / "updates.jsonl").write_text("{}\n", encoding="utf-8")  # as an earlier --index run leaves
+    _, written = _hostile_run(tmp_path, "parquet")
+    assert not list(tmp_path.glob("*.jsonl"))
+    assert load_outputs(tmp_path).manifest == written.manifest
+    assert write_report(tmp_path).read_bytes() == write_report(tmp_path, outputs=written).read_bytes()

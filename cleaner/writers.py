@@ -134,8 +134,22 @@ def _write_parquet(path: Path, rows: list[dict[str, Any]]) -> None:
         import pyarrow.parquet as pq
     except ImportError as exc:
         raise ConfigError("Parquet output needs pyarrow: pip install 'cleaner[parquet]'") from exc
-    table = pa.Table.from_pylist(rows) if rows else pa.table({})
+    try:
+        table = pa.Table.from_pylist(rows) if rows else pa.table({})
+    except UnicodeEncodeError:  # a lone surrogate (a file name that is not UTF-8): Arrow strings are UTF-8
+        table = pa.Table.from_pylist([_escape_surrogates(row) for row in rows])
     pq.write_table(table, path)
+
+
+def _escape_surrogates(value: Any) -> Any:
+    """`value` with every lone surrogate in its strings written as a `\\udcxx` escape (the text JSONL shows)."""
+    if isinstance(value, str):
+        return value if _encodes(value) else value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {key: _escape_surrogates(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_escape_surrogates(item) for item in value]
+    return value
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:

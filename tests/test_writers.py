@@ -68,3 +68,14 @@ def test_a_manifest_entry_is_every_field_in_order() -> None:
     """ManifestEntry.to_dict is spelled out for speed: it must stay what dataclasses.asdict gives."""
     entry = ManifestEntry("a", "in/a.html", "duplicate", "c", "k", 0.75, None)
     assert list(entry.to_dict().items()) == list(dataclasses.asdict(entry).items())
+
+
+def test_parquet_takes_a_source_name_that_is_not_utf8(tmp_path: Path) -> None:
+    """Arrow strings are UTF-8: a lone surrogate is stored as the escape JSONL shows, and the write succeeds."""
+    pytest.importorskip("pyarrow")
+    path = tmp_path / "out.parquet"
+    records = [{"id": "a", "source": "caf\udce9.html", "removed": [{"text": "x\ud800"}]}, {"id": "b", "source": "b"}]
+    assert write_records(path, records) == 2
+    back = read_records(path)
+    assert back[0]["source"] == "caf\\udce9.html" and back[0]["removed"] == [{"text": "x\\ud800"}]
+    assert back[1]["source"] == "b"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 import unicodedata
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -37,8 +39,10 @@ from cleaner.dedup.normalize import (
     strip_datelines,
     value_slots,
 )
-from cleaner.dedup.shingles import ShingleSets, sample_limit, segment_counts, shingle_sets
+from cleaner.dedup.shingles import ShingleSets, frequent_hashes, sample_limit, segment_counts, shingle_sets
 from cleaner.dedup.verify import containment, overlap
+
+shingles_module = importlib.import_module("cleaner.dedup.shingles")
 
 TEXTS = [
     "the harbour board approved the dredging contract on tuesday after a long debate",
@@ -257,3 +261,25 @@ def test_segment_counts(rows: list[list[bool]]) -> None:
     flat = np.array([b for row in rows for b in row], dtype=bool)
     offsets = np.concatenate([[0], np.cumsum([len(r) for r in rows])]).astype(np.int64)
     assert segment_counts(flat, offsets).tolist() == [sum(r) for r in rows]
+
+
+@pytest.mark.parametrize("max_df", [1, 2, 5])
+def test_frequent_hashes_are_the_same_sorted_whole_or_by_buckets(monkeypatch: pytest.MonkeyPatch, max_df: int) -> None:
+    """A small corpus sorts all its hashes, a large one only those of crowded buckets: the same answer."""
+    rng = np.random.default_rng(max_df)
+    common = rng.integers(0, 2**32, 40, dtype=np.uint64).astype(np.uint32)
+
+    def row() -> np.ndarray:
+        return np.unique(np.concatenate([rng.choice(common, 12), rng.integers(0, 2**32, 300, dtype=np.uint64)]))
+
+    rows = [row() for _ in range(30)]
+    sets = ShingleSets(
+        np.concatenate([[0], np.cumsum([len(r) for r in rows])]).astype(np.int64),
+        np.concatenate(rows).astype(np.uint32),
+    )
+    whole = frequent_hashes(sets, max_df)
+    monkeypatch.setattr(shingles_module, "_SORT_ALL_BELOW", 0)
+    by_buckets = frequent_hashes(sets, max_df)
+    documents_with = Counter(h for r in rows for h in r.tolist())  # rows are sets: a count is a document count
+    assert whole.tolist() == sorted(h for h, documents in documents_with.items() if documents > max_df)
+    assert len(whole) > 0 and np.array_equal(whole, by_buckets)

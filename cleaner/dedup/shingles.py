@@ -27,6 +27,8 @@ _U8 = np.uint64(8)
 _U40 = np.uint64(40)
 _LOW8 = np.uint64(0xFF)
 _HASH_SPACE = 1 << 32
+# below this many hashes, sorting them all costs less than the bucket pass (a 16 MB counter array, whatever the size)
+_SORT_ALL_BELOW = 1 << 19
 _BLOCK = 1 << 22  # elements per block in whole-corpus passes: bounds their temporaries to a few tens of MB
 
 
@@ -214,12 +216,25 @@ def _chunk_of(
 def frequent_hashes(sets: ShingleSets, max_df: int) -> np.ndarray:
     """Sorted hashes present in more than `max_df` documents (each document counts a hash once).
 
-    Exact, without sorting every hash: a first pass counts hashes per bucket of 1024 neighbouring values (16 MB
-    of counters); a hash can only be frequent if its bucket is, so only the hashes of such buckets are sorted.
+    Exact. A small corpus sorts all its hashes. A large one does not: a first pass counts hashes per bucket of
+    1024 neighbouring values (16 MB of counters); a hash can only be frequent if its bucket is, so only the hashes
+    of such buckets are sorted.
     """
     hashes = sets.hashes
     if len(hashes) <= max_df:
         return np.zeros(0, dtype=np.uint32)
+    suspects = np.sort(hashes) if len(hashes) < _SORT_ALL_BELOW else _suspects(hashes, max_df)
+    if len(suspects) <= max_df:
+        return np.zeros(0, dtype=np.uint32)
+    # in sorted order a value occurs more than max_df times exactly when it equals the value max_df places later
+    repeated = np.unique(suspects[:-max_df][suspects[:-max_df] == suspects[max_df:]])
+    del suspects
+    release_memory()
+    return repeated
+
+
+def _suspects(hashes: np.ndarray, max_df: int) -> np.ndarray:
+    """Sorted, the hashes whose bucket of 1024 neighbouring values holds more than `max_df` of them."""
     shift = np.uint32(10)
     buckets = np.zeros(1 << 22, dtype=np.uint32)
     step = _BLOCK
@@ -232,13 +247,7 @@ def frequent_hashes(sets: ShingleSets, max_df: int) -> np.ndarray:
         [h[heavy[h >> shift]] for h in (hashes[lo : lo + step] for lo in range(0, len(hashes), step))]
     )
     suspects.sort()
-    if len(suspects) <= max_df:
-        return np.zeros(0, dtype=np.uint32)
-    # in sorted order a value occurs more than max_df times exactly when it equals the value max_df places later
-    repeated = np.unique(suspects[:-max_df][suspects[:-max_df] == suspects[max_df:]])
-    del suspects
-    release_memory()
-    return repeated
+    return suspects
 
 
 def content_mask(sets: ShingleSets, frequent: np.ndarray, keep_min_share: float) -> np.ndarray:

@@ -674,7 +674,7 @@ def locked(index_dir: str | os.PathLike[str]) -> Iterator[Path]:
 def write_run_with_index(
     out_dir: Path, outcomes: Sequence[Outcome], index_dir: str | os.PathLike[str], config: Config, html: bool = True
 ) -> RunReport:
-    """`write_run_outputs` for a run with `--index`: dedup against every event kept before, extend the index.
+    """`write_run_records` for a run with `--index`: dedup against every event kept before, extend the index.
 
     Writes articles (events whose representative is in this run), clusters (events created or changed), updates
     (earlier events this run extended, re-represented or merged), documents, manifest and (`html`) report.html
@@ -806,7 +806,7 @@ def _write_outputs(out_dir: Path, outcomes: Sequence[Outcome], update: IndexUpda
     entries: list[ManifestEntry] = manifest_entries(outcomes, _manifest_clusters(update, pos))
     report = summarize(entries, clusters, sum(len(a.removed) for a in by_id.values()))
     files = {name: out_dir / f"{name}.{fmt}" for name in (*OUTPUT_NAMES, UPDATES_NAME)}
-    clear_previous_outputs(out_dir, fmt)
+    clear_previous_outputs(out_dir)
     articles = (_article_line(by_id[c.rep], c, state, pos) for c in update.changes if c.rep in by_id)
     write_records(files["articles"], articles, fmt)
     write_records(files["clusters"], (cluster_record(c) for c in clusters), fmt)

@@ -14,6 +14,7 @@ import contextlib
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from courlan import extract_domain
 from htmldate import find_date
@@ -161,7 +162,7 @@ def _walk(tree: HtmlElement) -> _Walk:
         else:  # an id that no condition tests counts as no id: ids are unique, a cache keyed by them would not hit
             roles = cache.get((tag, css_class), _UNKNOWN)  # read inline: this runs for nearly every element
             if roles is _UNKNOWN:
-                roles = _cached_roles(tag, css_class)
+                roles = _remember(cache, (tag, css_class), _roles(tag, css_class, ""))
         if roles is not None:
             _record(walk, element, roles)
     _exclude_root(walk, tree)
@@ -207,15 +208,12 @@ def _role_attributes_matter(tag: str, attributes: Mapping[str, str]) -> bool:
     return "Byline" in component or "Figure" in component
 
 
-def _cached_roles(tag: str, css_class: str) -> _Roles | None:
-    key = (tag, css_class)
-    try:
-        return _role_cache[key]
-    except KeyError:
-        if len(_role_cache) >= _ROLE_CACHE_SIZE:
-            _role_cache.clear()
-        roles = _role_cache[key] = _roles(tag, css_class, "")
-        return roles
+def _remember(cache: dict[Any, _Roles | None], key: Any, roles: _Roles | None) -> _Roles | None:
+    """Store `roles` under `key`; a full cache is emptied first (a long run sees many class names)."""
+    if len(cache) >= _ROLE_CACHE_SIZE:
+        cache.clear()
+    cache[key] = roles
+    return roles
 
 
 def _attribute_roles(tag: str, css_class: str, element_id: str, attributes: Mapping[str, str]) -> _Roles | None:
@@ -227,13 +225,10 @@ def _attribute_roles(tag: str, css_class: str, element_id: str, attributes: Mapp
         *(attributes.get(name) for name in _ROLE_ATTRIBUTE_ORDER),
         "href" in attributes,
     )
-    try:
-        return _attribute_role_cache[key]
-    except KeyError:
-        if len(_attribute_role_cache) >= _ROLE_CACHE_SIZE:
-            _attribute_role_cache.clear()
-        roles = _attribute_role_cache[key] = _all_roles(attributes, tag, css_class, key[2])
-        return roles
+    roles = _attribute_role_cache.get(key, _UNKNOWN)
+    if roles is _UNKNOWN:
+        roles = _remember(_attribute_role_cache, key, _all_roles(attributes, tag, css_class, key[2]))
+    return roles
 
 
 def _roles(tag: str, css_class: str, element_id: str) -> _Roles | None:

@@ -227,26 +227,22 @@ OUTPUT_NAMES = ("articles", "clusters", "documents", "manifest")
 UPDATES_NAME = "updates"
 
 
-def clear_previous_outputs(out_dir: Path, fmt: str) -> None:
+def clear_previous_outputs(out_dir: Path) -> None:
     """Remove a previous run's outputs, manifest first: a run killed half-way then leaves no manifest (clearly
     unfinished) and nothing of the previous run (its report included) beside this run's files. Every format's:
     `explain` and the report read whichever format they find first, which must not be an earlier run's."""
     for name in reversed((*OUTPUT_NAMES[:-1], UPDATES_NAME, OUTPUT_NAMES[-1])):
-        for each in (fmt, *(other for other in FORMATS if other != fmt)):
+        for each in FORMATS:
             (out_dir / f"{name}.{each}").unlink(missing_ok=True)
     (out_dir / "report.html").unlink(missing_ok=True)
-
-
-def write_run_outputs(out_dir: Path, outcomes: Sequence[Outcome], clusters: Sequence[Cluster], fmt: str) -> RunReport:
-    """Write the three contract files; each is written atomically, the manifest last."""
-    return write_run_records(out_dir, outcomes, clusters, fmt)[0]
 
 
 def write_run_records(
     out_dir: Path, outcomes: Sequence[Outcome], clusters: Sequence[Cluster], fmt: str
 ) -> tuple[RunReport, RunOutputs]:
-    """write_run_outputs, also handing back the records written (what `load_outputs` would read back): the report
-    is made from them without reading the files again. They share their texts with the articles."""
+    """Write the contract files, each atomically, the manifest last; hand back the records written (what
+    `load_outputs` would read back), so that the report is made without reading the files again. They share their
+    texts with the articles."""
     articles = [o.article for o in outcomes if o.article is not None]
     by_id = {a.id: a for a in articles}
     entries = manifest_entries(outcomes, clusters)
@@ -260,7 +256,7 @@ def write_run_records(
         articles=[article_record(by_id[c.kept], c, by_id) for c in clusters],
         clusters=[cluster_record(c) for c in clusters],
     )
-    clear_previous_outputs(out_dir, fmt)
+    clear_previous_outputs(out_dir)
     for name in OUTPUT_NAMES:  # the manifest last
         write_records(files[name], getattr(written, name), fmt)
     report.outputs = {name: str(path) for name, path in files.items()}

@@ -29,12 +29,13 @@ import textwrap
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from lxml import etree
 
 Walk = Callable[[etree._Element], list[etree._Element]]
 Method = Callable[..., Any]
+T = TypeVar("T")
 
 # Python `re` is what lxml's re:test runs: re.search on the string value of the first node, "" when there is none
 # (re:test with a plain word, 'cookie' or 'hidden', is a substring test)
@@ -103,24 +104,24 @@ def _first(element: etree._Element, first_name: str, second_name: str) -> str:
     return ""
 
 
-class _Answers(dict[str, bool]):
+class _Answers(dict[str, T]):
     """`test` memoised by its argument (attribute values repeat across the elements of a page and across pages).
 
     Read as `answers[value]`: a hit is a plain dict lookup in C, with no Python call per element.
     """
 
-    def __init__(self, test: Callable[[str], bool]) -> None:
+    def __init__(self, test: Callable[[str], T]) -> None:
         super().__init__()
         self.test = test
 
-    def __missing__(self, value: str) -> bool:
+    def __missing__(self, value: str) -> T:
         if len(self) >= _CACHE_LIMIT:
             self.clear()
         answer = self[value] = self.test(value)
         return answer
 
 
-def _searcher(pattern: re.Pattern[str]) -> _Answers:
+def _searcher(pattern: re.Pattern[str]) -> _Answers[bool]:
     return _Answers(lambda value: pattern.search(value) is not None)
 
 
@@ -421,6 +422,7 @@ def replacements() -> Iterator[tuple[Any, Any, etree.XPath, FastXPath]]:
 
 
 def _put(where: Any, key: Any, value: Any) -> None:
+    """Set an xpaths list's entry, or a module's or class's attribute."""
     if isinstance(where, list):
         where[key] = value
     else:
@@ -428,22 +430,6 @@ def _put(where: Any, key: Any, value: Any) -> None:
 
 
 # trafilatura.readability_lxml.Document's methods
-
-
-class _Weights(dict[str, int]):
-    """readability's class weight of one attribute value, memoised like `_Answers`."""
-
-    def __init__(self, negative: re.Pattern[str], positive: re.Pattern[str]) -> None:
-        super().__init__()
-        self.negative, self.positive = negative, positive
-
-    def __missing__(self, value: str) -> int:
-        if len(self) >= _CACHE_LIMIT:
-            self.clear()
-        weight = self[value] = 25 * (
-            (self.positive.search(value) is not None) - (self.negative.search(value) is not None)
-        )
-        return weight
 
 
 # the elements `findall(".//*")` gives that have either attribute (only those can be dropped), in document order,
@@ -480,7 +466,7 @@ def _unlikely_remover(
 
 @functools.cache
 def _class_weigher(negative: re.Pattern[str], positive: re.Pattern[str]) -> Method:
-    weights = _Weights(negative, positive)
+    weights = _Answers(lambda value: 25 * ((positive.search(value) is not None) - (negative.search(value) is not None)))
 
     def class_weight(self: Any, elem: Any) -> int:
         """Document.class_weight: -25 per non-empty class or id value that reads negative, +25 per positive one."""
@@ -536,8 +522,8 @@ _RAW_PRUNES_COMMENTS_OFF = (*_RAW_PRUNES, comment_sections_and_lists)
 
 _lock = threading.Lock()
 _active = 0
-_installed: list[tuple[Any, Any, etree.XPath, FastXPath]] = []
-_installed_methods: list[tuple[type, str, Method, Method]] = []
+# (where, key, original, stand-in): an xpaths list and index, a module or the readability class and a name
+_installed: list[tuple[Any, Any, Any, Any]] = []
 
 
 @contextmanager
@@ -552,13 +538,10 @@ def faster_pruning() -> Iterator[None]:
     global _active
     with _lock:
         if _active == 0:
-            # both lists are built before anything is swapped: a failure here leaves trafilatura as it was
-            xpaths, methods = list(replacements()), list(method_replacements())
-            _installed[:], _installed_methods[:] = xpaths, methods
+            # every stand-in is built before any is swapped in: a failure here leaves trafilatura as it was
+            _installed[:] = [*replacements(), *method_replacements()]
             for where, key, _original, fast in _installed:
                 _put(where, key, fast)
-            for owner, name, _original, fast in _installed_methods:
-                setattr(owner, name, fast)
         _active += 1
     try:
         yield
@@ -569,9 +552,6 @@ def faster_pruning() -> Iterator[None]:
                 for where, key, original, _fast in _installed:
                     _put(where, key, original)
                 _installed.clear()
-                for owner, name, original, _fast in _installed_methods:
-                    setattr(owner, name, original)
-                _installed_methods.clear()
 
 
 @contextmanager
@@ -584,7 +564,7 @@ def raw_tree_kept(tree: etree._Element, comments: bool) -> Iterator[bool]:
     this thread, so the check costs nothing; otherwise the caller gives trafilatura a copy.
     """
     walks = _RAW_PRUNES if comments else _RAW_PRUNES_COMMENTS_OFF
-    installed = {fast.walk for _list, _index, _original, fast in _installed}
+    installed = {fast.walk for _where, _key, _original, fast in _installed if isinstance(fast, FastXPath)}
     if not all(walk in installed for walk in walks) or any(walk(tree) for walk in walks):
         yield False
         return

@@ -27,9 +27,7 @@ def dumps(record: dict[str, Any]) -> str:
     are written as JSON escapes, which read back to the same string.
     """
     line = json.dumps(record, ensure_ascii=False, separators=(", ", ": "))
-    if not line.isascii() and not _encodes(line):  # both tests run in C, ahead of a regex scan of the line
-        line = _SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", line)
-    return line
+    return _escape_surrogates(line)
 
 
 def _encodes(line: str) -> bool:
@@ -137,18 +135,25 @@ def _write_parquet(path: Path, rows: list[dict[str, Any]]) -> None:
     try:
         table = pa.Table.from_pylist(rows) if rows else pa.table({})
     except UnicodeEncodeError:  # a lone surrogate (a file name that is not UTF-8): Arrow strings are UTF-8
-        table = pa.Table.from_pylist([_escape_surrogates(row) for row in rows])
+        table = pa.Table.from_pylist([_escaped_row(row) for row in rows])
     pq.write_table(table, path)
 
 
-def _escape_surrogates(value: Any) -> Any:
-    """`value` with every lone surrogate in its strings written as a `\\udcxx` escape (the text JSONL shows)."""
+def _escape_surrogates(text: str) -> str:
+    """`text` with every lone surrogate written as a `\\udcxx` escape: JSON reads it back as that surrogate."""
+    if text.isascii() or _encodes(text):  # both in C, ahead of a regex scan
+        return text
+    return _SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+def _escaped_row(value: Any) -> Any:
+    """A parquet row with its strings' lone surrogates escaped as in JSONL (Arrow strings are UTF-8)."""
     if isinstance(value, str):
-        return value if _encodes(value) else value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return _escape_surrogates(value)
     if isinstance(value, dict):
-        return {key: _escape_surrogates(item) for key, item in value.items()}
+        return {key: _escaped_row(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_escape_surrogates(item) for item in value]
+        return [_escaped_row(item) for item in value]
     return value
 
 

@@ -9,7 +9,7 @@ kilobyte (a few hundred uint32 hashes with their chunk byte, slots, id, date, or
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -100,12 +100,7 @@ class EarlyPreparations:
     def _shingle(self) -> None:
         """Shingle the waiting preparations as one batch (a row of a batch equals the text shingled alone)."""
         batch, self._unshingled = self._unshingled, []
-        config = self.config
-        sets = shingle_sets(
-            [p.canonical for p in batch], config.shingle_size, config.shingle_sample, [p.chunks for p in batch]
-        )
-        for prepared, row in zip(batch, _rows(sets), strict=True):
-            prepared.shingled = row
+        _attach_shingles(batch, self.config)
 
     def take(self, text: str, config: DedupConfig) -> Prepared | None:
         """The preparation of exactly this text under this config, handed over once (its memory goes with it)."""
@@ -134,11 +129,10 @@ def prepare_documents(
 ) -> tuple[ShingleSets, SlotSets, np.ndarray, list[str | None]]:
     """(shingle sets, value slots, canonical lengths, origins) of a batch of texts, exactly as Deduplicator.add."""
     prepared = [prepare_text(t, config) for t in texts]
-    canons = [p.canonical for p in prepared]
     return (
-        shingle_sets(canons, config.shingle_size, config.shingle_sample, [p.chunks for p in prepared]),
+        _shingle_sets(prepared, config),
         SlotSets.from_rows([p.slots for p in prepared]),
-        np.fromiter((len(c) for c in canons), dtype=np.int64, count=len(canons)),
+        np.fromiter((len(p.canonical) for p in prepared), dtype=np.int64, count=len(prepared)),
         [p.origin for p in prepared],
     )
 
@@ -265,10 +259,7 @@ class Deduplicator:
         self._dates: list[str | None] = []
         self._origins: list[str | None] = []
         self._lengths: list[int] = []
-        self._pending: list[str] = []
-        self._pending_slots: list[list[int]] = []
-        self._pending_chunks: list[list[int]] = []
-        self._pending_shingled: list[Shingled | None] = []
+        self._pending: list[Prepared] = []  # added, not yet shingled into a batch
         self._batches: list[ShingleSets] = []
         self._slot_batches: list[SlotSets] = []
         self._result: list[Cluster] | None = None
@@ -291,10 +282,7 @@ class Deduplicator:
         self._dates.append(article.published or None)
         self._origins.append(prepared.origin)
         self._lengths.append(len(prepared.canonical))
-        self._pending.append(prepared.canonical)
-        self._pending_chunks.append(prepared.chunks)
-        self._pending_slots.append(prepared.slots)
-        self._pending_shingled.append(prepared.shingled)
+        self._pending.append(prepared)
         self._result = None
         if len(self._pending) >= self.config.batch_size:
             self._flush()
@@ -306,19 +294,17 @@ class Deduplicator:
     def _flush(self) -> None:
         if self._pending:
             self._batches.append(self._pending_sets())
-            self._slot_batches.append(SlotSets.from_rows(self._pending_slots))
-            self._pending, self._pending_slots, self._pending_chunks = [], [], []
-            self._pending_shingled = []
+            self._slot_batches.append(SlotSets.from_rows([p.slots for p in self._pending]))
+            self._pending = []
 
     def _pending_sets(self) -> ShingleSets:
         """The pending texts' shingle sets in add order: rows made ahead of time, the others shingled now."""
-        config = self.config
-        todo = [i for i, row in enumerate(self._pending_shingled) if row is None]
+        todo = [p for p in self._pending if p.shingled is None]
         if len(todo) == len(self._pending):
-            return shingle_sets(self._pending, config.shingle_size, config.shingle_sample, self._pending_chunks)
-        texts, starts = [self._pending[i] for i in todo], [self._pending_chunks[i] for i in todo]
-        fresh = _rows(shingle_sets(texts, config.shingle_size, config.shingle_sample, starts)) if todo else iter(())
-        rows = [row if row is not None else next(fresh) for row in self._pending_shingled]
+            return _shingle_sets(self._pending, self.config)
+        if todo:
+            _attach_shingles(todo, self.config)
+        rows = [p.shingled for p in self._pending if p.shingled is not None]
         sizes = np.fromiter((len(row.hashes) for row in rows), dtype=np.int64, count=len(rows))
         offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         hashes = np.concatenate([row.hashes for row in rows])
@@ -347,11 +333,18 @@ class Deduplicator:
         return self._result
 
 
-def _rows(sets: ShingleSets) -> Iterator[Shingled]:
+def _shingle_sets(batch: Sequence[Prepared], config: DedupConfig) -> ShingleSets:
+    canons, starts = [p.canonical for p in batch], [p.chunks for p in batch]
+    return shingle_sets(canons, config.shingle_size, config.shingle_sample, starts)
+
+
+def _attach_shingles(batch: Sequence[Prepared], config: DedupConfig) -> None:
+    """Shingle the batch at once; each preparation gets its row (equal to its text shingled alone)."""
+    sets = _shingle_sets(batch, config)
     chunks = sets.chunk_ids()
-    for i in range(len(sets)):
+    for i, prepared in enumerate(batch):
         lo, hi = sets.offsets[i], sets.offsets[i + 1]
-        yield Shingled(sets.hashes[lo:hi], chunks[lo:hi])
+        prepared.shingled = Shingled(sets.hashes[lo:hi], chunks[lo:hi])
 
 
 def build_clusters(result: Assignment, ids: Sequence[str], origins: Sequence[str | None]) -> list[Cluster]:

@@ -23,7 +23,15 @@ from cleaner.dedup import Deduplicator, EarlyPreparations
 from cleaner.errors import ConfigError, ExtractionError
 from cleaner.explain import RunOutputs
 from cleaner.models import Article, Cluster, ManifestEntry, RawDocument, RunReport
-from cleaner.readers import ReadOptions, document_id, iter_documents, iter_input_files, iter_jsonl_records
+from cleaner.readers import (
+    HtmlFile,
+    ReadOptions,
+    document_id,
+    iter_document_sources,
+    iter_input_files,
+    iter_jsonl_records,
+    load_document,
+)
 from cleaner.workers import Failure, Limits, map_documents
 from cleaner.writers import FORMATS, write_records
 
@@ -61,10 +69,11 @@ def limits_for(config: Config) -> Limits:
     )
 
 
-def process_document(doc: RawDocument, config: Config) -> Outcome:
-    """Extract one document; every failure becomes a rejection reason, never an exception."""
+def process_document(item: RawDocument | HtmlFile, config: Config) -> Outcome:
+    """Read (an `HtmlFile`) and extract one document; every failure becomes a rejection reason, never an exception."""
     from cleaner.extract import extract_article  # the only trafilatura importer; loaded where it runs
 
+    doc = load_document(item)
     if doc.error is not None or doc.content is None:
         return Outcome(doc.id, doc.source, reason=doc.error or "unreadable")
     try:
@@ -78,7 +87,7 @@ def process_document(doc: RawDocument, config: Config) -> Outcome:
         return Outcome(doc.id, doc.source, reason=f"extraction failed: {type(exc).__name__}: {exc}")
 
 
-def as_outcome(result: Outcome | Failure[RawDocument]) -> Outcome:
+def as_outcome(result: Outcome | Failure[RawDocument | HtmlFile]) -> Outcome:
     if isinstance(result, Failure):
         return Outcome(result.item.id, result.item.source, reason=result.reason)
     return result
@@ -94,7 +103,8 @@ def iter_outcomes(
     config = config or Config()
     check_config(config.clutter)  # a misspelt rule id or a bad regex fails here, before any worker starts
     warm_up(config)  # once, here: forked workers inherit trafilatura's tables instead of each building them
-    documents = iter_documents(paths, read_options_for(config))
+    # HTML files come unread: each worker reads its own, so the parent, which shares the cores, only lists them
+    documents = iter_document_sources(paths, read_options_for(config))
     work = functools.partial(process_document, config=config)
     for result in map_documents(work, documents, config.run.worker_count(), limits_for(config)):
         if progress is not None:

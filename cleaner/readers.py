@@ -81,6 +81,41 @@ def _walk_folder(root: Path) -> Iterator[Path]:
                 yield path
 
 
+@dataclass(frozen=True, slots=True)
+class HtmlFile:
+    """An HTML file listed but not read yet: the worker that extracts it reads it (`load`), so the process that
+    lists the inputs neither reads the bytes nor pipes them to the worker."""
+
+    id: str
+    source: str
+    path: Path
+    max_bytes: int
+
+    def load(self) -> RawDocument:
+        """The file read, exactly as `iter_documents` yields it (a document with `error` set if unreadable)."""
+        return read_html_file(self.path, ReadOptions(max_bytes=self.max_bytes))
+
+
+def load_document(item: RawDocument | HtmlFile) -> RawDocument:
+    return item.load() if isinstance(item, HtmlFile) else item
+
+
+def iter_document_sources(
+    paths: Iterable[str | os.PathLike[str]], options: ReadOptions | None = None
+) -> Iterator[RawDocument | HtmlFile]:
+    """`iter_documents`, except that HTML files come unread, as `HtmlFile`s (records of WARC and JSONL files are
+    read here: they share one file)."""
+    options = options or ReadOptions()
+    for path in iter_input_files(paths):
+        if has_suffix(path, WARC_SUFFIXES):
+            yield from _iter_warc(path, options)
+        elif has_suffix(path, JSONL_SUFFIXES):
+            yield from _iter_jsonl_html(path, options)
+        else:
+            source = str(path)
+            yield HtmlFile(document_id(source), source, path, options.max_bytes)
+
+
 def iter_documents(
     paths: Iterable[str | os.PathLike[str]], options: ReadOptions | None = None
 ) -> Iterator[RawDocument]:
@@ -90,14 +125,8 @@ def iter_documents(
     >>> all(doc.id and doc.source for doc in docs)
     True
     """
-    options = options or ReadOptions()
-    for path in iter_input_files(paths):
-        if has_suffix(path, WARC_SUFFIXES):
-            yield from _iter_warc(path, options)
-        elif has_suffix(path, JSONL_SUFFIXES):
-            yield from _iter_jsonl_html(path, options)
-        else:
-            yield read_html_file(path, options)
+    for item in iter_document_sources(paths, options):
+        yield load_document(item)
 
 
 def _error_document(source: str, error: str, url: str | None = None) -> RawDocument:

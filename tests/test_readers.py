@@ -5,14 +5,16 @@ from __future__ import annotations
 import gzip
 import io
 import json
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from cleaner.errors import InputError
-from cleaner.readers import ReadOptions, document_id, iter_documents
+from cleaner.readers import HtmlFile, ReadOptions, document_id, iter_document_sources, iter_documents
 
 PAGE = b"<html><head><title>T</title></head><body><p>Hello world.</p></body></html>"
 
@@ -59,6 +61,34 @@ def test_bad_files_become_specific_errors(tmp_path: Path) -> None:
     assert len(docs) == 4  # the symlink loop adds nothing
 
 
+def test_html_files_come_unread_and_load_as_iter_documents_reads_them(tmp_path: Path) -> None:
+    (tmp_path / "a.html").write_bytes(PAGE)
+    (tmp_path / "b.html.gz").write_bytes(gzip.compress(PAGE))
+    (tmp_path / "bomb.html.gz").write_bytes(gzip.compress(b"a" * 5_000_000))
+    (tmp_path / "fake.html.gz").write_bytes(b"plain text, not gzip")
+    (tmp_path / "c.jsonl").write_text(json.dumps({"html": PAGE.decode(), "url": "https://x.example/c"}) + "\n")
+    options = ReadOptions(max_bytes=1_000_000)
+    sources = list(iter_document_sources([tmp_path], options))
+    read = list(iter_documents([tmp_path], options))
+    assert [type(s).__name__ for s in sources] == ["HtmlFile", "HtmlFile", "HtmlFile", "RawDocument", "HtmlFile"]
+    assert [s.load() if isinstance(s, HtmlFile) else s for s in sources] == read
+    assert [(s.id, s.source) for s in sources] == [(d.id, d.source) for d in read]
+    assert read[2].error is not None and read[2].error.startswith("too large")  # the cap travels with the file
+
+
+def test_an_unread_file_that_cannot_be_read_is_rejected_with_its_reason(tmp_path: Path) -> None:
+    from cleaner.config import Config
+    from cleaner.pipeline import process_document
+
+    path = tmp_path / "gone.html"
+    path.write_bytes(PAGE)
+    (item,) = iter_document_sources([path])
+    path.unlink()  # deleted between listing and reading: the worker's read names it
+    outcome = process_document(item, Config())
+    assert (outcome.id, outcome.source, outcome.article) == (item.id, item.source, None)
+    assert outcome.reason is not None and outcome.reason.startswith("unreadable")
+
+
 def test_missing_input_path_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"):
         list(iter_documents([tmp_path / "nope"]))
@@ -97,3 +127,27 @@ def test_warc_response_records_with_html(tmp_path: Path, name: str) -> None:
     docs = list(iter_documents([path]))
     assert [d.url for d in docs] == ["https://x.example/1", "https://x.example/2"]
     assert docs[0].content == PAGE and docs[0].http_charset == "utf-8"
+
+
+def test_a_run_hands_its_workers_unread_html_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parent lists the files; the workers read them (the parent shares the cores with them)."""
+    from cleaner import pipeline
+    from cleaner.config import Config, RunConfig
+
+    handed: list[str] = []
+    real_map = pipeline.map_documents
+
+    def spy(func: Callable[[Any], Any], items: Iterable[Any], jobs: int, limits: Any = None) -> Iterator[Any]:
+        def recorded(items: Iterable[Any]) -> Iterator[Any]:
+            for item in items:
+                handed.append(type(item).__name__)
+                yield item
+
+        return real_map(func, recorded(items), jobs, limits)
+
+    monkeypatch.setattr(pipeline, "map_documents", spy)
+    folder = Path(__file__).parent.parent / "fixtures" / "demo"
+    outcomes = list(pipeline.iter_outcomes([folder], Config(run=RunConfig(jobs=2))))
+    assert handed and set(handed) == {"HtmlFile"} and len(handed) == len(outcomes)
+    assert [o.id for o in outcomes] == [d.id for d in iter_documents([folder])]
+    assert sum(o.article is not None for o in outcomes) > len(outcomes) // 2

@@ -18,7 +18,7 @@ from cleaner.dedup.cluster import priority_rank, star_clusters
 from cleaner.dedup.config import DedupConfig
 from cleaner.dedup.lsh import band_digests, chunk_candidate_pairs, merge_pairs
 from cleaner.dedup.minhash import chunk_signatures
-from cleaner.dedup.normalize import canonical_chunks, clean_for_matching, value_slots
+from cleaner.dedup.normalize import chunks_of_folded, clean_for_matching, fold_text, slots_of_folded
 from cleaner.dedup.origin import cluster_origin, detect_origin
 from cleaner.dedup.shingles import (
     MaskedSets,
@@ -55,16 +55,25 @@ class Shingled:
 
 def prepare_text(text: str, config: DedupConfig) -> Prepared:
     """The per-document preparation `Deduplicator.add` does (pure: any engine can call it on its own texts)."""
-    cleaned = clean_for_matching(text)
-    canon, starts = canonical_chunks(cleaned, config.fold_confusables, config.chunk_min_chars, config.chunk_max_chars)
-    if not canon.isascii():  # shingles are cut from UTF-8 bytes
-        starts = [len(canon[:s].encode("utf-8")) for s in starts]
+    folded = fold_text(clean_for_matching(text))  # NFKC + case folding, once for the chunks and the slots
+    canon, starts = chunks_of_folded(folded, config.fold_confusables, config.chunk_min_chars, config.chunk_max_chars)
     return Prepared(
         canonical=canon,
-        chunks=starts,
-        slots=value_slots(cleaned, config.slot_context),
+        chunks=starts if canon.isascii() else _utf8_offsets(canon, starts),  # shingles are cut from UTF-8 bytes
+        slots=slots_of_folded(folded, config.slot_context),
         origin=detect_origin(text),
     )
+
+
+def _utf8_offsets(text: str, starts: list[int]) -> list[int]:
+    """The UTF-8 byte offsets of character offsets `starts` (ascending) in `text`, each stretch encoded once."""
+    offsets: list[int] = []
+    position = size = 0
+    for start in starts:
+        size += len(text[position:start].encode("utf-8"))
+        offsets.append(size)
+        position = start
+    return offsets
 
 
 class EarlyPreparations:

@@ -16,7 +16,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Any, BinaryIO
 
 from cleaner.errors import InputError
 from cleaner.models import RawDocument
@@ -150,7 +150,7 @@ def read_bytes_capped(path: Path, max_bytes: int) -> bytes:
         raise ValueError("unreadable: not a regular file (a pipe, socket or device)")
     try:
         with open(path, "rb") as handle:
-            raw = handle.read(max_bytes + 1)
+            raw = _read_capped(handle, max_bytes)
     except PermissionError as exc:
         raise ValueError("unreadable: permission denied") from exc
     except OSError as exc:
@@ -159,6 +159,16 @@ def read_bytes_capped(path: Path, max_bytes: int) -> bytes:
         return _gunzip_capped(raw, path, max_bytes)
     if len(raw) > max_bytes:
         raise ValueError(f"too large: more than {max_bytes} bytes")
+    return raw
+
+
+def _read_capped(handle: BinaryIO, max_bytes: int) -> bytes:
+    """Up to `max_bytes + 1` bytes, in a buffer of the file's size: `read(max_bytes + 1)` would allocate (and the
+    kernel zero) the whole cap for every file, 20 MB by default, which cost more than the read itself."""
+    expected = os.fstat(handle.fileno()).st_size
+    raw = handle.read(min(expected, max_bytes) + 1)
+    if len(raw) > expected:  # the file grew since: read on, still within the cap
+        raw += handle.read(max_bytes + 1 - len(raw))
     return raw
 
 

@@ -151,3 +151,28 @@ def test_a_run_hands_its_workers_unread_html_files(monkeypatch: pytest.MonkeyPat
     assert handed and set(handed) == {"HtmlFile"} and len(handed) == len(outcomes)
     assert [o.id for o in outcomes] == [d.id for d in iter_documents([folder])]
     assert sum(o.article is not None for o in outcomes) > len(outcomes) // 2
+
+
+@pytest.mark.parametrize("reported", [0, 10, len(PAGE), 10 * len(PAGE)])
+def test_a_file_is_read_whole_whatever_size_it_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reported: int
+) -> None:
+    """The read buffer is sized from fstat; a file that grew (or shrank) since is still read whole, within the cap."""
+    import os
+
+    from cleaner import readers
+
+    path = tmp_path / "page.html"
+    path.write_bytes(PAGE)
+    real_fstat = os.fstat
+
+    def fstat_reporting(fd: int) -> os.stat_result:
+        fields = list(real_fstat(fd))
+        fields[6] = reported  # st_size
+        return os.stat_result(fields)
+
+    monkeypatch.setattr(readers.os, "fstat", fstat_reporting)
+    assert readers.read_bytes_capped(path, 1_000) == PAGE
+    with pytest.raises(ValueError, match="too large"):
+        readers.read_bytes_capped(path, len(PAGE) - 1)
+    assert readers.read_bytes_capped(path, len(PAGE)) == PAGE

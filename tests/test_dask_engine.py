@@ -68,6 +68,16 @@ def test_run_on_the_demo_corpus_matches_the_local_engine(client: Client, tmp_pat
     }
 
 
+def test_a_run_replaces_every_format_of_an_earlier_runs_outputs(client: Client, tmp_path: Path) -> None:
+    """`explain` and the report read the first format they find: an earlier run's files must not stay."""
+    pipeline.run([DEMO], tmp_path, LOCAL)  # jsonl
+    (tmp_path / "updates.jsonl").write_text("{}\n", encoding="utf-8")  # as an earlier --index run leaves
+    gzipped = Config(run=RunConfig(jobs=1, output_format="jsonl.gz"))
+    dask_engine.run([DEMO], tmp_path, gzipped, scheduler=client)
+    assert not list(tmp_path.glob("*.jsonl"))
+    assert sorted(p.name for p in tmp_path.glob("*.jsonl.gz")) == sorted(f"{name}.gz" for name in OUTPUTS)
+
+
 def test_extract_on_the_demo_corpus_matches_the_local_engine(client: Client, tmp_path: Path) -> None:
     pipeline.extract([DEMO], tmp_path / "local" / "out.jsonl", LOCAL)
     dask_engine.extract([DEMO], tmp_path / "dask" / "out.jsonl", LOCAL, scheduler=client)

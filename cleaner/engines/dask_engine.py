@@ -44,7 +44,7 @@ from cleaner.engines import dedup_parts as dp
 from cleaner.engines import partitions as pt
 from cleaner.errors import ConfigError
 from cleaner.models import RunReport
-from cleaner.pipeline import OUTPUT_NAMES, PathLike, ProgressHook, extract_file_format
+from cleaner.pipeline import OUTPUT_NAMES, PathLike, ProgressHook, clear_previous_outputs, extract_file_format
 from cleaner.writers import atomic_path, format_for, write_records
 
 try:
@@ -290,7 +290,9 @@ class _Engine:
 
     # --- outputs ----------------------------------------------------------------------------------------------------
 
-    def write(self, rows: list[Any], targets: Sequence[tuple[str, Path, str]], folder: Path) -> None:
+    def write(
+        self, rows: list[Any], targets: Sequence[tuple[str, Path, str]], folder: Path, replaces_run: bool = False
+    ) -> None:
         """Sort every output line globally, write the ranges per partition, then concatenate them in order."""
         started = time.perf_counter()
         ranges = self.sort(rows, len(rows))
@@ -299,6 +301,8 @@ class _Engine:
         parts_dir = Path(tempfile.mkdtemp(prefix=".cleaner-dask-", dir=folder))
         try:
             written = self.gather([delayed(pt.write_part)(r, str(parts_dir), i, names) for i, r in enumerate(ranges)])
+            if replaces_run:  # every format of an earlier run's files goes, as in a local run
+                clear_previous_outputs(folder)
             for index, (_, path, fmt) in enumerate(targets):
                 _concatenate([part for parts in written for output, part in parts if output == index], path, fmt)
         finally:
@@ -359,7 +363,7 @@ def _cluster_and_write(engine: _Engine, parts: list[Any], out_dir: Path) -> RunR
     )
     fmt = format_for(out_dir / "articles", engine.config.run.output_format)
     targets = [(name, out_dir / f"{name}.{fmt}", fmt) for name in OUTPUT_NAMES]
-    engine.write([delayed(_first)(r) for r in results], targets, out_dir)
+    engine.write([delayed(_first)(r) for r in results], targets, out_dir, replaces_run=True)
     report = pt.merge_reports(engine.gather([delayed(_second)(r) for r in results]))
     report.outputs = {name: str(path) for name, path, _ in targets}
     return report

@@ -2,21 +2,24 @@
 
     python bench/throughput.py [--data ../shared/benchdata] [--rounds 3] [--sets aeb,wcxb]
 
-Every figure is a median over rounds; each round runs the four systems back to back (bare, ours j1, bare+meta,
-ours j2), so machine noise hits all of them alike. The baselines, one process, one core:
+Every figure is a median over rounds; each round runs the five systems back to back (bare, ours j1, bare+meta,
+ours j2, bare x2), so machine noise hits all of them alike. The baselines, one process, one core:
   bare              trafilatura.extract(html, include_comments=False): text only
   bare+meta         trafilatura.extract(html, output_format="json", with_metadata=True, include_comments=False):
                     text and metadata, which is what `cleaner run` returns
+and, for the scaling from one worker to two, one process to two:
+  bare x2           bare, its pages dealt over two forked processes: how far this shared 2-core machine scales
+                    CPU-bound work at all (cache and memory contention, the hypervisor), the ceiling for j2/j1
 Ours is the whole `cleaner.run` (read files, extract with metadata, strip clutter, site templates, cluster, write
-four files and report.html) with `jobs` worker processes; at jobs=1 the parent process still reads, routes and
-writes beside its one worker. Everything is measured warm: a first untimed call of each system loads trafilatura's
-lazily built tables, as a first page would in a long run.
+four files and report.html) with `jobs` worker processes; at jobs=1 the parent process still lists the files,
+routes the documents, prepares articles for dedup and writes beside its one worker. Everything is measured warm: a
+first untimed call of each system loads trafilatura's lazily built tables, as a first page would in a long run.
 The load average (1 minute) is printed before and after each set: on a shared machine, read j2/j1 with it.
 A "paired" line per set gives the median of each round's own ratios (the systems of a round run back to back, so
 a slow stretch of the machine hits both sides of a ratio): steadier than the ratio of medians when the load drifts.
 A second line per set gives median CPU seconds (user + system, the parent and its joined workers) and the same two
-ratios on CPU: what the work costs, apart from how it overlaps. At j1 the parent's reading, routing, clustering
-and writing count there too.
+ratios on CPU: what the work costs, apart from how it overlaps. At j1 the parent's routing, dedup and writing
+count there too.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ import trafilatura  # noqa: E402
 from cleaner import Config, run  # noqa: E402
 from cleaner.config import RunConfig  # noqa: E402
 
-SYSTEMS = ("bare", "ours j1", "bare+meta", "ours j2")
+SYSTEMS = ("bare", "ours j1", "bare+meta", "ours j2", "bare x2")
 
 
 def load_pages(data: Path, name: str) -> list[bytes]:
@@ -55,6 +58,24 @@ def bare(pages: list[bytes], with_metadata: bool) -> None:
             trafilatura.extract(page, output_format="json", with_metadata=True, include_comments=False)
         else:
             trafilatura.extract(page, include_comments=False)
+
+
+def bare_forked(pages: list[bytes], processes: int = 2) -> None:
+    """`bare` text-only over `processes` forked processes, the pages dealt in turn: how far this machine scales the
+    work itself when two CPU-bound processes share its cores, the ceiling to read ours j2 / j1 against."""
+    children = []
+    for first in range(processes):
+        pid = os.fork()
+        if pid == 0:  # the child: its share of the pages, then out without running the parent's cleanup
+            code = 1
+            try:
+                bare(pages[first::processes], False)
+                code = 0
+            finally:
+                os._exit(code)
+        children.append(pid)
+    if any(os.waitpid(pid, 0)[1] != 0 for pid in children):
+        raise RuntimeError("a forked bare trafilatura process failed")
 
 
 def ours(folder: Path, jobs: int) -> None:
@@ -89,6 +110,7 @@ def bench_set(name: str, pages: list[bytes], rounds: int) -> dict[str, list[tupl
         "ours j1": lambda: ours(folder, 1),
         "bare+meta": lambda: bare(pages, True),
         "ours j2": lambda: ours(folder, 2),
+        "bare x2": lambda: bare_forked(pages),
     }
     times: dict[str, list[tuple[float, float]]] = {system: [] for system in SYSTEMS}
     try:
@@ -110,6 +132,7 @@ def paired_ratios(times: dict[str, list[tuple[float, float]]]) -> dict[str, floa
     """
     pairs = {"ours j1/bare": ("ours j1", "bare"), "ours j1/bare+meta": ("ours j1", "bare+meta")}
     pairs["ours j2/ours j1"] = ("ours j2", "ours j1")
+    pairs["bare x2/bare"] = ("bare x2", "bare")
     return {
         name: statistics.median(
             base_wall / wall for (wall, _), (base_wall, _) in zip(times[system], times[baseline], strict=True)
@@ -162,6 +185,13 @@ def main() -> None:
         print(
             f"{'':6} paired {'':33} {paired['ours j1/bare']:8.3f} {paired['ours j1/bare+meta']:9.3f} "
             f"{paired['ours j2/ours j1']:6.3f}   (median of each round's own ratio)",
+            flush=True,
+        )
+        scaling = rate["bare x2"] / rate["bare"]
+        print(
+            f"{'':6} scaling: bare over 2 processes / bare {scaling:.3f} (paired {paired['bare x2/bare']:.3f}), what "
+            f"this machine gives the work itself; ours j2/j1 is {rate['ours j2'] / rate['ours j1'] / scaling:.3f} of "
+            f"it (paired {paired['ours j2/ours j1'] / paired['bare x2/bare']:.3f})",
             flush=True,
         )
         if args.verbose:

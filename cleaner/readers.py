@@ -89,11 +89,15 @@ class HtmlFile:
     id: str
     source: str
     path: Path
-    max_bytes: int
+    options: ReadOptions
 
     def load(self) -> RawDocument:
-        """The file read, exactly as `iter_documents` yields it (a document with `error` set if unreadable)."""
-        return read_html_file(self.path, ReadOptions(max_bytes=self.max_bytes))
+        """The file read: a document with `error` set if it is unreadable, too large or corrupt."""
+        try:
+            content = read_bytes_capped(self.path, self.options.max_bytes)
+        except ValueError as exc:
+            return _error_document(self.source, str(exc))
+        return RawDocument(id=self.id, source=self.source, content=content)
 
 
 def load_document(item: RawDocument | HtmlFile) -> RawDocument:
@@ -113,7 +117,7 @@ def iter_document_sources(
             yield from _iter_jsonl_html(path, options)
         else:
             source = str(path)
-            yield HtmlFile(document_id(source), source, path, options.max_bytes)
+            yield HtmlFile(document_id(source), source, path, options)
 
 
 def iter_documents(
@@ -138,28 +142,29 @@ def read_bytes_capped(path: Path, max_bytes: int) -> bytes:
 
     Raises ValueError with the rejection reason.
     """
-    if path.is_symlink() and not path.exists():
-        raise ValueError("unreadable: broken or looping symlink")
-    if path.is_dir():
-        raise ValueError("unreadable: is a directory")
     try:
-        mode = path.stat().st_mode
-    except OSError as exc:
-        raise ValueError(f"unreadable: {exc.strerror or exc}") from exc
-    if not stat.S_ISREG(mode):  # open() on a FIFO blocks until a writer appears: a named pipe would hang the run
-        raise ValueError("unreadable: not a regular file (a pipe, socket or device)")
-    try:
-        with open(path, "rb") as handle:
-            raw = _read_capped(handle, max_bytes)
+        raw = _read_regular_file(path, max_bytes)
     except PermissionError as exc:
         raise ValueError("unreadable: permission denied") from exc
-    except OSError as exc:
+    except OSError as exc:  # a name too long, an I/O error: this document's reason, never the end of the run
         raise ValueError(f"unreadable: {exc.strerror or exc}") from exc
     if path.name.lower().endswith(".gz"):
         return _gunzip_capped(raw, path, max_bytes)
     if len(raw) > max_bytes:
         raise ValueError(f"too large: more than {max_bytes} bytes")
     return raw
+
+
+def _read_regular_file(path: Path, max_bytes: int) -> bytes:
+    """Up to `max_bytes + 1` bytes of a regular file; ValueError names what else it is. Raises OSError."""
+    if path.is_symlink() and not path.exists():
+        raise ValueError("unreadable: broken or looping symlink")
+    if path.is_dir():
+        raise ValueError("unreadable: is a directory")
+    if not stat.S_ISREG(path.stat().st_mode):  # open() on a FIFO blocks until a writer appears: the run would hang
+        raise ValueError("unreadable: not a regular file (a pipe, socket or device)")
+    with open(path, "rb") as handle:
+        return _read_capped(handle, max_bytes)
 
 
 def _read_capped(handle: BinaryIO, max_bytes: int) -> bytes:
@@ -194,15 +199,6 @@ def _gunzip_capped(raw: bytes, path: Path, max_bytes: int) -> bytes:
         raw = decompressor.unused_data
         if not raw.startswith(b"\x1f\x8b"):  # junk after the last member is ignored, as gunzip does
             return b"".join(parts)
-
-
-def read_html_file(path: Path, options: ReadOptions) -> RawDocument:
-    source = str(path)
-    try:
-        content = read_bytes_capped(path, options.max_bytes)
-    except ValueError as exc:
-        return _error_document(source, str(exc))
-    return RawDocument(id=document_id(source), source=source, content=content)
 
 
 def _open_text_lines(path: Path, max_line_bytes: int) -> Iterator[tuple[int, bytes | None]]:

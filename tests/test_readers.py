@@ -176,3 +176,23 @@ def test_a_file_is_read_whole_whatever_size_it_reported(
     with pytest.raises(ValueError, match="too large"):
         readers.read_bytes_capped(path, len(PAGE) - 1)
     assert readers.read_bytes_capped(path, len(PAGE)) == PAGE
+
+
+def test_a_path_too_long_to_open_is_one_rejected_document(tmp_path: Path) -> None:
+    """An OSError while looking at a file (here ENAMETOOLONG: the folder walk reaches a file whose full path is over
+    PATH_MAX) rejects that document; it used to escape the reader and end the run."""
+    import os
+
+    folder = tmp_path
+    while len(str(folder)) < 3_900:
+        folder /= "d" * 200
+    folder.mkdir(parents=True)
+    handle = os.open(folder, os.O_RDONLY)
+    try:  # created relative to the folder: its full path is too long for any call that takes a path
+        os.close(os.open("p" * 200 + ".html", os.O_CREAT | os.O_WRONLY, dir_fd=handle))
+    finally:
+        os.close(handle)
+    (tmp_path / "ok.html").write_bytes(PAGE)
+    docs = {Path(d.source).name[:1]: d for d in iter_documents([tmp_path])}
+    assert docs["o"].content == PAGE
+    assert docs["p"].content is None and docs["p"].error is not None and docs["p"].error.startswith("unreadable")

@@ -33,6 +33,7 @@ import statistics
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
@@ -71,11 +72,15 @@ def bare_forked(pages: list[bytes], processes: int = 2) -> None:
             try:
                 bare(pages[first::processes], False)
                 code = 0
+            except BaseException:
+                traceback.print_exc()
+                sys.stderr.flush()
             finally:
                 os._exit(code)
         children.append(pid)
-    if any(os.waitpid(pid, 0)[1] != 0 for pid in children):
-        raise RuntimeError("a forked bare trafilatura process failed")
+    statuses = [os.waitpid(pid, 0)[1] for pid in children]  # every child waited for, failed or not
+    if any(statuses):
+        raise RuntimeError(f"a forked bare trafilatura process failed (wait statuses {statuses})")
 
 
 def ours(folder: Path, jobs: int) -> None:

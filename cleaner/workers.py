@@ -7,8 +7,9 @@ kills its worker (segfault, OOM kill) costs only itself: it is retried once in a
 The pool is forked once per call and kept. Each worker has its own pipes and holds at most two documents, the one
 it runs and the next, so it never waits on the parent, and the parent always knows which document a dead or hung
 worker was running (the queued one simply goes back in line). A worker is replaced after `batch_size` documents,
-because trafilatura has been reported to leak over thousands of pages. The parent only reads inputs ahead,
-routes them and reorders results: it stays nearly idle, so `jobs` workers keep `jobs` cores busy.
+because trafilatura has been reported to leak over thousands of pages. The parent only takes inputs ahead (for a
+run, HTML files as paths, which the workers read), routes them and reorders results: it stays nearly idle, so
+`jobs` workers keep `jobs` cores busy.
 """
 
 from __future__ import annotations

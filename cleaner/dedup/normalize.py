@@ -65,7 +65,7 @@ _NEWS_PUNCTUATION = ("\u2019", "\u2018", "\u201c", "\u201d", "\u2013", "\u2014",
 _COMPATIBILITY_FORMS = tuple((char, unicodedata.normalize("NFKD", char)) for char in "\u2026\u00a0\u2122\u2011")
 _BEFORE_FOLDING = (*_COMPATIBILITY_FORMS, *((mark, "'") for mark in _NEWS_PUNCTUATION))
 _ASCII_BYTES = bytes(range(128))
-_STAND_IN_CHARS = 16
+_MAX_STAND_INS_PER_LINE = 16
 _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december|"
     "jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec"
@@ -131,7 +131,11 @@ def fold_confusables(canon: str) -> str:
 
 
 def canonical(text: str, fold: bool = False) -> str:
-    """Case-folded letters and digits only (NFKC first, so full-width forms and ligatures fold too)."""
+    """Case-folded letters and digits only (NFKC first, so full-width forms and ligatures fold too).
+
+    For one line, the same string as `canonical_lines` (the dedup path) gives; over several lines they differ with
+    `fold`: here an OCR pair ("r" + newline + "n") folds across the line break, there it cannot. Keep the two in step.
+    """
     canon = _alnum_only(unicodedata.normalize("NFKC", text).casefold())
     return fold_confusables(canon) if fold else canon
 
@@ -176,16 +180,16 @@ def _ascii_stand_ins(lines: list[str]) -> None:
     Both readers treat a character by its class only (letter or digit, space, number separator, other), so an
     ASCII character of the same class stands in for it (news text carries symbols, box drawing, arrows, emoji).
     In place, line by line; it stops at the first non-ASCII letter or digit, as the text will not be ASCII then,
-    and at a line with more than `_STAND_IN_CHARS` different characters to replace (one pass over the line each;
-    news text has one to five). Each character's UTF-8 form is replaced in the line's bytes: UTF-8 never matches
-    across character boundaries.
+    and at a line with more than `_MAX_STAND_INS_PER_LINE` different characters to replace (one pass over the line
+    each; news text has one to five). Each character's UTF-8 form is replaced in the line's bytes: UTF-8 never
+    matches across character boundaries.
     """
     for i, line in enumerate(lines):
         if line.isascii():
             continue
         data = line.encode("utf-8", "surrogatepass")  # a lone surrogate (from text decoded with errors) is "other"
         chars = set(data.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass"))
-        if len(chars) > _STAND_IN_CHARS:
+        if len(chars) > _MAX_STAND_INS_PER_LINE:
             return
         for char in chars:
             if char.isalnum():

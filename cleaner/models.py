@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 Status = Literal["kept", "duplicate", "rejected"]
@@ -85,16 +85,11 @@ class ManifestEntry:
     reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        # the fields in order, as asdict gives them, without its recursive deep copy (one entry per document)
-        return {
-            "id": self.id,
-            "source": self.source,
-            "status": self.status,
-            "cluster": self.cluster,
-            "duplicate_of": self.duplicate_of,
-            "similarity": self.similarity,
-            "reason": self.reason,
-        }
+        # asdict's dict without its recursive deep copy (one entry per document; every field is a plain value)
+        return {name: getattr(self, name) for name in _MANIFEST_FIELDS}
+
+
+_MANIFEST_FIELDS = tuple(f.name for f in fields(ManifestEntry))
 
 
 @dataclass(slots=True)

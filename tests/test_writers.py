@@ -65,7 +65,7 @@ def test_lone_surrogates_are_written_escaped_and_read_back(tmp_path: Path, name:
 
 
 def test_a_manifest_entry_is_every_field_in_order() -> None:
-    """ManifestEntry.to_dict is spelled out for speed: it must stay what dataclasses.asdict gives."""
+    """ManifestEntry.to_dict skips asdict for speed: it must stay what dataclasses.asdict gives."""
     entry = ManifestEntry("a", "in/a.html", "duplicate", "c", "k", 0.75, None)
     assert list(entry.to_dict().items()) == list(dataclasses.asdict(entry).items())
 

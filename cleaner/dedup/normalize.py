@@ -47,14 +47,13 @@ _PROMO_WORDS = (
 _PROMO_LINE = re.compile(rf"[ \t]*(?:{'|'.join(_PROMO_WORDS)})(?: stories| articles)?[ \t]*[:|>»-]", re.IGNORECASE)
 # Only the opening lines can hold a dateline; deeper lines starting "WORD -" are content (tables, lists).
 _DATELINE_LINES = 8
-# A class twice rather than with "+" ([\W_]+ here): a pattern that opens with a character class lets re skip to
-# the next candidate in C ("+" hides the class from that optimisation), so text is scanned about twice as fast.
-_NOT_ALNUM = re.compile(r"[\W_][\W_]*")
-_ASCII_NOT_ALNUM = str.maketrans("", "", "".join(chr(c) for c in range(128) if not chr(c).isalnum()))
 # Whole texts are made canonical at once, their lines split afterwards: these keep "\n".
 _ASCII_NOT_ALNUM_BYTES = bytes(c for c in range(128) if not chr(c).isalnum() and c != ord("\n"))
 _ASCII_NOT_ALNUM_BUT_NEWLINE = str.maketrans("", "", _ASCII_NOT_ALNUM_BYTES.decode())
-_NOT_ALNUM_BUT_NEWLINE = re.compile(r"[^\w\n][^\w\n]*")  # run once the ASCII ones are gone ("_" among them)
+# Run once the ASCII ones are gone ("_" among them). A class twice rather than with "+": a pattern that opens with
+# a character class lets re skip to the next candidate in C ("+" hides the class from that optimisation), so text
+# is scanned about twice as fast.
+_NOT_ALNUM_BUT_NEWLINE = re.compile(r"[^\w\n][^\w\n]*")
 # Non-ASCII punctuation that news text is full of (curly quotes, dashes, guillemets, bullets): replaced with
 # str.replace, so that most text continues in ASCII, where str.translate and bytes operations run much faster than
 # a regex. Each is \W (not a space, digit or number separator), which both readers skip anyway.
@@ -72,10 +71,10 @@ _MONTHS = (
 )
 # A value: a number with its separators ("3,500,000", "8-3/4", "0.18"), with the month before it if any
 # ("april 16"). Read from the case-folded text, before separators are dropped, so "April 16, 1990" is two values.
-_NUMBER = re.compile(r"(\d\d*(?:[.,/-]\d+)*)")  # \d\d* is \d+, opening with a class (see _NOT_ALNUM)
+_NUMBER = re.compile(r"(\d\d*(?:[.,/-]\d+)*)")  # \d\d* is \d+, opening with a class (see _NOT_ALNUM_BUT_NEWLINE)
 _MONTH_BEFORE = re.compile(rf"(?<![^\W\d_])({_MONTHS})\.?\s{{0,2}}$")
 _MONTH_ENDINGS = frozenset(month[-3:] for month in _MONTHS.split("|"))  # every name has three letters or more
-_NOT_LETTER = re.compile(r"[\W\d_][\W\d_]*")  # [\W\d_]+ (see _NOT_ALNUM)
+_NOT_LETTER = re.compile(r"[\W\d_][\W\d_]*")  # [\W\d_]+ (see _NOT_ALNUM_BUT_NEWLINE)
 # Value slots of ASCII text are read from its bytes: the same characters, and bytes.translate needs no dict lookups.
 _ASCII_NOT_LETTERS_BYTES = bytes(c for c in range(128) if not chr(c).isalpha())
 _ASCII_NUMBER_BYTES = re.compile(rb"[0-9]+(?:[.,/-][0-9]+)*")  # _NUMBER in ASCII text, where \d is [0-9]
@@ -133,22 +132,11 @@ def fold_confusables(canon: str) -> str:
 def canonical(text: str, fold: bool = False) -> str:
     """Case-folded letters and digits only (NFKC first, so full-width forms and ligatures fold too).
 
-    For one line, the same string as `canonical_lines` (the dedup path) gives; over several lines they differ with
-    `fold`: here an OCR pair ("r" + newline + "n") folds across the line break, there it cannot. Keep the two in step.
+    For one line, the string `canonical_lines` (the dedup path) gives; over several lines they differ with `fold`:
+    here an OCR pair ("r" + newline + "n") folds across the line break, there it cannot.
     """
-    canon = _alnum_only(unicodedata.normalize("NFKC", text).casefold())
+    canon = "".join(canonical_lines(fold_text(text), False))
     return fold_confusables(canon) if fold else canon
-
-
-def _alnum_only(folded: str) -> str:
-    """`folded` without what is not a letter or a digit: `_NOT_ALNUM.sub`, in C where the line allows it."""
-    if not folded.isascii():
-        for mark in _NEWS_PUNCTUATION:
-            if mark in folded:
-                folded = folded.replace(mark, "")
-        if not folded.isascii():
-            return _NOT_ALNUM.sub("", folded)
-    return folded.translate(_ASCII_NOT_ALNUM)
 
 
 def fold_text(text: str) -> str:

@@ -37,7 +37,7 @@ def child(engine: str, source: Path, out: Path, workers: int) -> None:
     stats: dict[str, Any] = {}
     started = time.perf_counter()
     if engine == "local":
-        from cleaner.pipeline import dedup
+        from cleaner.api import run_dedup as dedup
 
         report = dedup([source], out, config)
     else:

@@ -20,11 +20,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.metrics import cluster_scores, union_find_labels  # noqa: E402
 from cleaner.dedup import DedupConfig, Deduplicator  # noqa: E402
 from cleaner.dedup.minhash import baseline_pairs  # noqa: E402
 from cleaner.models import Article  # noqa: E402
@@ -34,45 +33,6 @@ def load(path: Path, limit: int | None) -> list[dict]:
     with path.open(encoding="utf-8") as handle:
         rows = [json.loads(line) for line in handle]
     return rows[:limit] if limit else rows
-
-
-def _comb2(x: np.ndarray) -> float:
-    return float((x * (x - 1) // 2).sum())
-
-
-def scores(gold: Sequence[str], predicted: Sequence[str]) -> dict[str, float]:
-    """ARI and pairwise precision / recall / F1 of a predicted clustering against gold labels."""
-    _, g = np.unique(np.asarray(gold, dtype=str), return_inverse=True)
-    _, p = np.unique(np.asarray(predicted, dtype=str), return_inverse=True)
-    n = len(g)
-    joint = np.unique(g.astype(np.int64) * (p.max() + 1) + p, return_counts=True)[1]
-    both = _comb2(joint)
-    gold_pairs = _comb2(np.bincount(g))
-    pred_pairs = _comb2(np.bincount(p))
-    total = n * (n - 1) / 2
-    expected = gold_pairs * pred_pairs / total if total else 0.0
-    top = (gold_pairs + pred_pairs) / 2
-    ari = (both - expected) / (top - expected) if top != expected else 1.0
-    precision = both / pred_pairs if pred_pairs else 1.0
-    recall = both / gold_pairs if gold_pairs else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"ari": ari, "precision": precision, "recall": recall, "f1": f1}
-
-
-def union_find_labels(n: int, pairs: Sequence[tuple[int, int]]) -> list[str]:
-    parent = list(range(n))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in pairs:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    return [str(find(i)) for i in range(n)]
 
 
 def run_baseline(rows: list[dict]) -> tuple[list[str], float]:
@@ -120,9 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         gold = [r["cluster"] for r in rows]
         if not args.skip_baseline:
             labels, seconds = run_baseline(rows)
-            report("baseline", variant, len(rows), seconds, scores(gold, labels), len(set(labels)))
+            report("baseline", variant, len(rows), seconds, cluster_scores(gold, labels), len(set(labels)))
         labels, seconds, extra = run_ours(rows, config)
-        report("ours", variant, len(rows), seconds, scores(gold, labels), len(set(labels)))
+        report("ours", variant, len(rows), seconds, cluster_scores(gold, labels), len(set(labels)))
         origins = ", ".join(f"{k}: {v}" for k, v in extra["origins"].items())
         print(f"{variant:8s} ours      origin of the {extra['multi']} multi-copy clusters: {origins}")
     return 0

@@ -35,8 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from dedup import scores  # noqa: E402  (bench/dedup.py: ARI and pairwise scores)
-
+from bench.metrics import cluster_scores  # noqa: E402  (ARI and pairwise scores)
 from cleaner.dedup import DedupConfig, Deduplicator, prepare_documents  # noqa: E402
 from cleaner.dedup.minhash import minhash_bulk, minhash_update, signatures  # noqa: E402
 from cleaner.models import Article  # noqa: E402
@@ -191,7 +190,7 @@ def child(data: Path, n: int) -> dict[str, float]:
         + sum(sys.getsizeof(i) for i in features.ids)
         + 8 * 4 * len(features.ids)  # list slots: ids, dates, origins, lengths
     )
-    quality = scores(gold, [str(r) for r in labels])
+    quality = cluster_scores(gold, [str(r) for r in labels])
     return {
         "n": n,
         "generate_s": generating,

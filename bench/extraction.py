@@ -7,8 +7,9 @@ Sets (see benchdata/README.md):
   averaged over pages with output, recall over pages with ground truth, F1 of the averages, exact-token accuracy).
 - wcxb: WCXB dev articles: bag-of-words P/R/F1 averaged per page, with-rate and without-rate (case-insensitive
   substring checks, per-page shares averaged over pages that list snippets).
-Every set is also reported on two fixed halves (dev / held-out, split by a hash of the page id) so that rule
-development on one half can be checked on the other.
+Every set is also reported on two fixed halves split by site (a hash of the registered domain of each page's URL:
+pages of one site never straddle them), so that rule development on one half can be checked on sites it has not
+seen; bench/extraction_cv.py gives the site-grouped cross-validated figures, with rules chosen on training folds.
 
 Timing: per page, bare trafilatura and ours run back to back on the same bytes (alternating which goes first), one
 process; ours is broken down by stage. "bare" here is `trafilatura.bare_extraction(html, with_metadata=True)`: text
@@ -21,8 +22,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import re
-import statistics
 import sys
 import time
 from collections import Counter
@@ -36,14 +35,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import trafilatura  # noqa: E402  (bench compares against the bare library on purpose)
+from tld import get_fld  # noqa: E402  (courlan's dependency: the public suffix list)
 
+from bench.metrics import WcxbTruth, aeb_scores, wcxb_scores  # noqa: E402
 from cleaner.clutter import strip_site_templates  # noqa: E402
 from cleaner.config import Config, config_from_mapping  # noqa: E402
 from cleaner.errors import ExtractionError  # noqa: E402
-from cleaner.extract import extract_article  # noqa: E402
+from cleaner.extract.core import extract_article  # noqa: E402
 from cleaner.models import Article, RawDocument  # noqa: E402
-
-_WORD = re.compile(r"\w+")
 
 
 @dataclass
@@ -57,8 +56,17 @@ class Page:
     without: list[str] = field(default_factory=list)
 
     @property
+    def site(self) -> str:
+        """The registered domain of the page's URL (its host, or the page id, where there is none)."""
+        return get_fld(self.url, fail_silently=True) or self.url or f"{self.set}:{self.id}"
+
+    @property
     def half(self) -> str:
-        return "dev" if xxhash.xxh64_intdigest(self.id.encode("utf-8")) % 2 == 0 else "held-out"
+        return "dev" if xxhash.xxh64_intdigest(self.site.encode("utf-8")) % 2 == 0 else "held-out"
+
+    @property
+    def wcxb_truth(self) -> WcxbTruth:
+        return WcxbTruth(self.truth, self.with_, self.without)
 
 
 @dataclass
@@ -99,69 +107,6 @@ def load_wcxb(data: Path) -> Iterator[Page]:
 
 
 LOADERS: dict[str, Callable[[Path], Iterator[Page]]] = {"aeb": load_aeb, "wcxb": load_wcxb}
-
-
-# ---------------------------------------------------------------- metrics
-
-
-def _shingles(text: str, n: int = 4) -> Counter[tuple[str, ...]]:
-    tokens = _WORD.findall(text or "")
-    return Counter(tuple(tokens[i : i + n]) for i in range(max(1, len(tokens) - n + 1)) if tokens[i : i + n])
-
-
-def aeb_page(truth: str, pred: str) -> tuple[float, float, float]:
-    """Scrapinghub's string_shingle_matching: tp/fp/fn over 4-token shingles, normalised to sum 1."""
-    t, p = _shingles(truth), _shingles(pred)
-    tp = fp = fn = 0.0
-    for key in t.keys() | p.keys():
-        tp += min(t[key], p[key])
-        fp += max(0, p[key] - t[key])
-        fn += max(0, t[key] - p[key])
-    total = tp + fp + fn
-    return (tp / total, fp / total, fn / total) if total else (0.0, 0.0, 0.0)
-
-
-def aeb_scores(pairs: Sequence[tuple[str, str]]) -> dict[str, float]:
-    counts = [aeb_page(truth, pred) for truth, pred in pairs]
-
-    def precision(tp: float, fp: float, fn: float) -> float:
-        return 1.0 if fp == fn == 0 else 0.0 if tp == fp == 0 else tp / (tp + fp)
-
-    def recall(tp: float, fp: float, fn: float) -> float:
-        return 1.0 if fp == fn == 0 else 0.0 if tp == fn == 0 else tp / (tp + fn)
-
-    p = statistics.mean(precision(*c) for c in counts if c[0] + c[1] > 0)
-    r = statistics.mean(recall(*c) for c in counts if c[0] + c[2] > 0)
-    accuracy = statistics.mean(_WORD.findall(t) == _WORD.findall(o) for t, o in pairs)
-    return {"P": p, "R": r, "F1": 2 * p * r / (p + r), "acc": accuracy}
-
-
-def _bag(text: str) -> Counter[str]:
-    return Counter(_WORD.findall((text or "").lower()))
-
-
-def wcxb_scores(pages: Sequence[Page], outputs: Sequence[str]) -> dict[str, float]:
-    precisions, recalls, f1s, with_rates, without_rates = [], [], [], [], []
-    for page, out in zip(pages, outputs, strict=True):
-        truth, pred = _bag(page.truth), _bag(out)
-        overlap = sum((truth & pred).values())
-        p = overlap / sum(pred.values()) if pred else 0.0
-        r = overlap / sum(truth.values()) if truth else 0.0
-        precisions.append(p)
-        recalls.append(r)
-        f1s.append(2 * p * r / (p + r) if p + r else 0.0)
-        lowered = out.lower()
-        if page.with_:
-            with_rates.append(sum(s.lower() in lowered for s in page.with_) / len(page.with_))
-        if page.without:
-            without_rates.append(sum(s.lower() in lowered for s in page.without) / len(page.without))
-    return {
-        "P": statistics.mean(precisions),
-        "R": statistics.mean(recalls),
-        "F1": statistics.mean(f1s),
-        "with%": 100 * statistics.mean(with_rates) if with_rates else float("nan"),
-        "without%": 100 * statistics.mean(without_rates) if without_rates else float("nan"),
-    }
 
 
 # ---------------------------------------------------------------- runs
@@ -243,7 +188,7 @@ def report(results: Sequence[Result]) -> None:
                 if name == "aeb":
                     scores = aeb_scores([(r.page.truth, o) for r, o in zip(chosen, outputs, strict=True)])
                 else:
-                    scores = wcxb_scores([r.page for r in chosen], outputs)
+                    scores = wcxb_scores([r.page.wcxb_truth for r in chosen], outputs)
                 cells = "  ".join(
                     f"{k}={v:.3f}" if k in ("P", "R", "F1", "acc") else f"{k}={v:.2f}" for k, v in scores.items()
                 )

@@ -193,7 +193,7 @@ class Stats:
 
 
 def run_extract(data: bytes, config: Config) -> str:
-    from cleaner.extract import extract_article
+    from cleaner.extract.core import extract_article
 
     doc = RawDocument(id="fuzz", source="fuzz.html", content=data)
     try:
@@ -406,8 +406,8 @@ def _summary(out: Path, restarts: Counter[str]) -> dict[str, Any]:
 
 def run_big_kinds(out: Path) -> dict[str, Any]:
     """The 50 MB page, the 1 GB gzip bomb and the 10^5-deep nesting at full size, through `cleaner run`."""
-    from cleaner.pipeline import run
-    from cleaner.writers import read_records
+    from cleaner.api import run
+    from cleaner.io.writers import read_records
 
     make_hostile = load_make_hostile()
     corpus = out / "big-corpus"

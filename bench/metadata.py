@@ -1,4 +1,5 @@
-"""Metadata benchmark: trafilatura's `extract_metadata` vs `cleaner.metadata`, accuracy and time on the same pages.
+"""Metadata benchmark: trafilatura's `extract_metadata` vs `cleaner.extract.accel.metadata`, accuracy and time on
+the same pages.
 
     python bench/metadata.py [--data ../shared/benchdata] [--limit N] [--rounds 3]
 
@@ -8,7 +9,8 @@ tree (trafilatura gets a copy, as `bare_extraction` makes one), with no URL, as 
 Systems:
   trafilatura       trafilatura.metadata.extract_metadata with the date settings bare_extraction passes
                     (htmldate extensive search on)
-  cleaner           cleaner.metadata.extract_metadata: the same rules, one walk instead of the whole-tree searches
+  cleaner           cleaner.extract.accel.metadata.extract_metadata: the same rules, one walk instead of the
+                    whole-tree searches
   cleaner, fast date  the same with htmldate's extensive search off (ExtractConfig.extensive_date_search=False)
 Scores (text compared casefolded, punctuation and spacing collapsed):
   title exact       share of pages whose title equals the ground truth
@@ -41,10 +43,10 @@ sys.path.insert(0, str(ROOT))
 from trafilatura.metadata import extract_metadata as trafilatura_metadata  # noqa: E402
 from trafilatura.settings import Document, Extractor  # noqa: E402
 
-from cleaner.encoding import decode_html  # noqa: E402
 from cleaner.errors import ExtractionError  # noqa: E402
-from cleaner.extract import parse_html  # noqa: E402
-from cleaner.metadata import extract_metadata  # noqa: E402
+from cleaner.extract.accel.metadata import extract_metadata  # noqa: E402
+from cleaner.extract.core import parse_html  # noqa: E402
+from cleaner.io.encoding import decode_html  # noqa: E402
 
 _NON_WORD = re.compile(r"[\W_]+")
 

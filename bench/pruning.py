@@ -1,4 +1,5 @@
-"""trafilatura's regex XPaths and readability methods vs cleaner.pruning's stand-ins: same results, time saved.
+"""trafilatura's regex XPaths and readability methods vs cleaner.extract.accel.pruning's stand-ins: same results,
+time saved.
 
     python bench/pruning.py [--data ../shared/benchdata] [--sets aeb,wcxb] [--rounds 3]
 
@@ -9,7 +10,8 @@ For each set (AEB 181 pages, WCXB dev articles 793), two parts:
             trafilatura hands readability in those extractions is summarised without and with the readability
             stand-ins: summaries compared and summaries that differ
   time      bare `trafilatura.extract(html, include_comments=False)` as it is, then inside
-            `cleaner.pruning.faster_pruning()` (XPath and readability stand-ins), back to back in each round;
+            `cleaner.extract.accel.pruning.faster_pruning()` (XPath and readability stand-ins), back to back in each
+            round;
             medians of ms per page, their ratio, and whether every page's output text is identical
 """
 
@@ -32,7 +34,7 @@ from lxml.html import HtmlElement  # noqa: E402
 from trafilatura import external  # noqa: E402
 from trafilatura.readability_lxml import Document  # noqa: E402
 
-from cleaner.pruning import FastXPath, faster_pruning  # noqa: E402
+from cleaner.extract.accel.pruning import FastXPath, faster_pruning  # noqa: E402
 
 FOLDERS = {"aeb": "aeb", "wcxb": "wcxb-dev-articles"}
 SETTINGS = ({}, {"favor_precision": True}, {"favor_recall": True})

@@ -12,16 +12,18 @@ Library use, as one step of a larger pipeline::
 
 from __future__ import annotations
 
+from cleaner.api import clean_html, clean_records, iter_outcomes, run, run_dedup, run_extract
 from cleaner.clutter import find_clutter_lines, strip_site_templates
 from cleaner.clutter.config import ClutterConfig
 from cleaner.config import Config, ExtractConfig, RunConfig, load_config
 from cleaner.dedup import Deduplicator, detect_origin
 from cleaner.dedup.config import DedupConfig
-from cleaner.errors import CleanerError, ConfigError, ExtractionError, IndexMismatchError, InputError
-from cleaner.extract import clean_html, extract_article
-from cleaner.models import Article, Cluster, ManifestEntry, Member, RawDocument, Removal, RunReport
-from cleaner.pipeline import Outcome, dedup, extract, iter_outcomes, iter_text_records, run
-from cleaner.readers import iter_documents
+from cleaner.engines.local import iter_text_records
+from cleaner.errors import CleanerError, ConfigError, ExtractionError, IndexMismatchError, InputError, OutputError
+from cleaner.extract.core import extract_article
+from cleaner.io.readers import iter_documents
+from cleaner.models import Article, Cluster, Member, Outcome, RawDocument, Removal, RunReport
+from cleaner.outputs.records import ManifestEntry
 
 __all__ = [
     "Article",
@@ -39,14 +41,14 @@ __all__ = [
     "ManifestEntry",
     "Member",
     "Outcome",
+    "OutputError",
     "RawDocument",
     "Removal",
     "RunConfig",
     "RunReport",
     "clean_html",
-    "dedup",
+    "clean_records",
     "detect_origin",
-    "extract",
     "extract_article",
     "find_clutter_lines",
     "iter_documents",
@@ -54,5 +56,7 @@ __all__ = [
     "iter_text_records",
     "load_config",
     "run",
+    "run_dedup",
+    "run_extract",
     "strip_site_templates",
 ]

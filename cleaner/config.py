@@ -13,6 +13,17 @@ from cleaner.clutter.config import ClutterConfig
 from cleaner.dedup.config import DedupConfig
 from cleaner.errors import ConfigError
 
+# How extraction may reach below trafilatura's public API (cleaner.extract.accel): "auto" uses each accelerator
+# whose guard passes (tested trafilatura version range and source digests), "off" only trafilatura's public API,
+# "verify" computes both answers, uses trafilatura's own and stops the run on any difference. All three give the same
+# output; CLEANER_ACCELERATE sets the default (the test suite runs once with it set to "off").
+ACCELERATE_MODES = ("auto", "off", "verify")
+ACCELERATE_ENV = "CLEANER_ACCELERATE"
+
+
+def default_accelerate() -> str:
+    return os.environ.get(ACCELERATE_ENV) or "auto"
+
 
 @dataclass(frozen=True, slots=True)
 class ExtractConfig:
@@ -29,6 +40,17 @@ class ExtractConfig:
     fast: bool = False  # trafilatura's fast mode: no readability/justext second opinion on hard pages
     min_text_chars: int = 100  # shorter bodies are rejected as "empty after extraction"
     max_html_bytes: int = 20_000_000  # larger pages are rejected, not parsed
+    accelerate: str = field(default_factory=default_accelerate)  # one of ACCELERATE_MODES
+
+    def __post_init__(self) -> None:
+        if self.accelerate not in ACCELERATE_MODES:
+            source = f" (from ${ACCELERATE_ENV})" if self.accelerate == os.environ.get(ACCELERATE_ENV) else ""
+            raise ConfigError(
+                f"extract.accelerate must be one of {', '.join(ACCELERATE_MODES)}, got {self.accelerate!r}{source}"
+            )
+
+
+INPUT_FORMATS = ("auto", "html", "jsonl")  # of standard input
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +66,21 @@ class RunConfig:
     text_key: str = "text"
     id_key: str = "id"
     url_key: str = "url"
+    # `run`/`extract` on JSONL pages: the field holding a record's id (None: ids are hashes of `path#line`)
+    html_id_key: str | None = None
+    input_format: str = "auto"  # standard input ("-"): "html" (one page), "jsonl" (records), "auto" (sniffed)
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.jobs >= 0, "jobs must be 0 (all cores) or more"),
+            (self.timeout_seconds >= 0, "timeout_seconds must be 0 (no limit) or more"),
+            (self.max_memory_mb >= 0, "max_memory_mb must be 0 (no cap) or more"),
+            (self.max_tasks_per_worker >= 1, "max_tasks_per_worker must be at least 1"),
+            (self.input_format in INPUT_FORMATS, f"input_format must be one of {', '.join(INPUT_FORMATS)}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(f"[run] {message}")
 
     def worker_count(self) -> int:
         return self.jobs if self.jobs > 0 else (os.cpu_count() or 1)
@@ -95,6 +132,23 @@ def config_from_mapping(table: dict[str, Any], where: str = "config") -> Config:
     return config
 
 
+def config_to_mapping(config: Config) -> dict[str, dict[str, Any]]:
+    """The `[tool.cleaner]`-shaped mapping of `config`, every setting spelled out (JSON/TOML values): the inverse
+    of `config_from_mapping`, so that a run can record the settings it used and `explain` can read them back."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, frozenset):
+            return sorted(value)
+        if isinstance(value, tuple):
+            return list(value)
+        return value
+
+    return {
+        section: {f.name: plain(getattr(getattr(config, section), f.name)) for f in dataclasses.fields(cls)}
+        for section, cls in _SECTIONS.items()
+    }
+
+
 def read_tool_table(path: Path) -> dict[str, Any]:
     """The `[tool.cleaner]` table of a pyproject.toml, or the top level of any other TOML file."""
     try:
@@ -106,16 +160,46 @@ def read_tool_table(path: Path) -> dict[str, Any]:
     return data.get("tool", {}).get("cleaner", data)
 
 
-def load_config(config_file: Path | None = None, search_from: Path | None = None) -> Config:
-    """Load `--config FILE`, else `[tool.cleaner]` from the nearest pyproject.toml, else defaults."""
-    if config_file is not None:
-        return config_from_mapping(read_tool_table(config_file), str(config_file))
+def repository_root(search_from: Path | None = None) -> Path | None:
+    """The nearest folder at or above `search_from` (default: the working directory) holding `.git` (a folder, or a
+    file in a worktree or submodule), or None outside a repository."""
     start = (search_from or Path.cwd()).resolve()
-    for folder in (start, *start.parents):
+    return next((folder for folder in (start, *start.parents) if (folder / ".git").exists()), None)
+
+
+def project_folders(search_from: Path | None = None) -> list[Path]:
+    """The folders settings are looked for in, nearest first: from `search_from` up to the repository root, or up
+    to the filesystem root outside a repository (as ruff and pre-commit users expect)."""
+    start = (search_from or Path.cwd()).resolve()
+    folders = [start, *start.parents]
+    root = repository_root(start)
+    return folders if root is None else folders[: folders.index(root) + 1]
+
+
+def find_pyproject(search_from: Path | None = None) -> Path | None:
+    """The nearest pyproject.toml with a `[tool.cleaner]` table (see `project_folders`); as ruff does with its own
+    table, a pyproject.toml without one (a subpackage's) is passed over."""
+    for folder in project_folders(search_from):
         candidate = folder / "pyproject.toml"
-        if candidate.is_file():
-            return config_from_mapping(read_tool_table(candidate), str(candidate))
-    return Config()
+        if candidate.is_file() and _has_tool_table(candidate):
+            return candidate
+    return None
+
+
+def _has_tool_table(path: Path) -> bool:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:  # a broken file is named, not skipped
+        raise ConfigError(f"{path}: cannot read config ({exc}); pass a valid TOML file with --config") from exc
+    return isinstance(data.get("tool", {}).get("cleaner"), dict)
+
+
+def load_config(config_file: Path | None = None, search_from: Path | None = None) -> Config:
+    """Load `--config FILE`, else `[tool.cleaner]` from the nearest pyproject.toml that has one, else defaults."""
+    source = config_file if config_file is not None else find_pyproject(search_from)
+    if source is None:
+        return Config()
+    return config_from_mapping(read_tool_table(source), str(source))
 
 
 def with_overrides(config: Config, section: str, **changes: Any) -> Config:

@@ -8,9 +8,10 @@ minimum and the templated-story guard. Shared passages are the word runs the two
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,13 @@ import numpy as np
 
 from cleaner.dedup import content_sets
 from cleaner.dedup.config import DedupConfig
+from cleaner.dedup.deduplicator import Deduplicator
 from cleaner.dedup.normalize import slot_conflicts
 from cleaner.dedup.verify import containment, is_other_event, verify_pair
 from cleaner.errors import InputError
 from cleaner.models import Article
-from cleaner.writers import FORMATS, read_records
+from cleaner.outputs.files import RunOutputs, load_outputs
+from cleaner.outputs.records import ManifestEntry, MemberLine, UpdateLine
 
 # Passages shorter than this many words are common phrasing, not evidence of copying.
 MIN_PASSAGE_WORDS = 8
@@ -38,64 +41,43 @@ _WORD = re.compile(r"\w+")
 # Reading a run's outputs
 
 
-@dataclass(slots=True)
-class RunOutputs:
-    """A run's output files, read back (any of the output formats)."""
-
-    folder: Path
-    manifest: list[dict[str, Any]]
-    documents: list[dict[str, Any]]
-    articles: list[dict[str, Any]]
-    clusters: list[dict[str, Any]]
-    updates: list[dict[str, Any]] = field(default_factory=list)
-
-    def document(self, doc_id: str) -> dict[str, Any] | None:
-        return next((d for d in self.documents if d["id"] == doc_id), None)
-
-    def cluster(self, cluster_id: str) -> dict[str, Any] | None:
-        return next((c for c in self.clusters if c["cluster"] == cluster_id), None)
-
-    def update(self, event: str) -> dict[str, Any] | None:
-        return next((u for u in self.updates if u.get("event") == event and "representative" in u), None)
-
-
-def find_output(folder: Path, stem: str) -> Path | None:
-    """OUTDIR/stem.jsonl, .jsonl.gz or .parquet, whichever exists."""
-    for fmt in FORMATS:
-        path = folder / f"{stem}.{fmt}"
-        if path.exists():
-            return path
-    return None
-
-
-def load_outputs(out_dir: str | Path) -> RunOutputs:
-    folder = Path(out_dir)
-    manifest = find_output(folder, "manifest")
-    if manifest is None:
-        raise InputError(f"{folder} holds no manifest.jsonl: give the output folder of a `cleaner run` or `dedup`")
-
-    def read(stem: str) -> list[dict[str, Any]]:
-        path = find_output(folder, stem)
-        return read_records(path) if path is not None else []
-
-    return RunOutputs(
-        folder, read_records(manifest), read("documents"), read("articles"), read("clusters"), read("updates")
-    )
-
-
-def find_entry(outputs: RunOutputs, key: str) -> dict[str, Any]:
-    """The manifest entry for an id, an exact source, or a unique source suffix (a path as the user typed it)."""
+def find_entry(outputs: RunOutputs, key: str) -> ManifestEntry:
+    """The manifest entry for an id, an exact source, a path to the same file as a source (absolute or relative,
+    through symlinks; `path#N` for a record), or a unique source suffix (a path as the user typed it)."""
     for entry in outputs.manifest:
-        if key in (entry["id"], entry["source"]):
+        if key in (entry.id, entry.source):
             return entry
+    same_file = [e for e in outputs.manifest if _same_document(key, e.source)]
+    if len(same_file) == 1:
+        return same_file[0]
     suffix = key.replace("\\", "/").lstrip("./")
-    matches = [e for e in outputs.manifest if e["source"].replace("\\", "/").endswith(suffix)]
+    matches = same_file or [e for e in outputs.manifest if e.source.replace("\\", "/").endswith(suffix)]
     if len(matches) == 1:
         return matches[0]
     if matches:
-        names = ", ".join(e["source"] for e in matches[:4])
+        names = ", ".join(e.source for e in matches[:4])
         raise InputError(f"{key!r} matches {len(matches)} documents ({names}, ...): give the document id")
     raise InputError(f"no document {key!r} in {outputs.folder}: give an id or a source listed in the manifest")
+
+
+def _same_document(key: str, source: str) -> bool:
+    """Both name one file (and the same record of it): a relative source is taken from the current folder."""
+    key_path, key_record = _split_record(key)
+    source_path, source_record = _split_record(source)
+    if key_record != source_record:
+        return False
+    try:
+        return Path(key_path).samefile(source_path)
+    except (OSError, ValueError):  # either is gone, or not a path at all
+        return False
+
+
+def _split_record(name: str) -> tuple[str, str | None]:
+    """("path", "N") for a record source "path#N" (WARC and JSONL records), (name, None) for a file."""
+    path, hash_sign, record = name.rpartition("#")
+    if hash_sign and record.isdigit():
+        return path, record
+    return name, None
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -148,6 +130,9 @@ class Explanation:
     nearest: list[Match] = field(default_factory=list)  # kept: closest documents outside the cluster
     notes: list[str] = field(default_factory=list)
     removed: list[dict[str, str]] = field(default_factory=list)
+    settings: str = "the run's own (run.json)"  # whose dedup settings decided the verdicts above
+    # with `--config` settings that differ from the run's: the verdict those settings would give
+    alternative: Explanation | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -165,80 +150,128 @@ def dedup_rule(config: DedupConfig) -> dict[str, Any]:
     }
 
 
+@dataclass(slots=True, frozen=True)
+class _Copy:
+    """A document's text as explain compares it: this run's documents, or a representative from an index."""
+
+    id: str
+    text: str | None
+    source: str | None = None
+
+
 def explain_document(out_dir: str | Path, key: str, config: DedupConfig | None = None) -> Explanation:
-    """Explain one document of a run: `key` is its id or its source path (as in the manifest)."""
-    config = config or DedupConfig()
+    """Explain one document of a run: `key` is its id or its source path (as in the manifest).
+
+    The decision is recomputed with the settings the run recorded in run.json. `config`, when given and different,
+    adds the verdict those settings would give (`alternative`); without run.json it is used instead.
+    """
     outputs = load_outputs(out_dir)
-    entry = find_entry(outputs, key)
-    doc = outputs.document(entry["id"]) or {}
-    base = Explanation(
-        id=entry["id"],
-        source=entry["source"],
-        status=entry["status"],
-        summary="",
-        title=doc.get("title"),
-        site=doc.get("site"),
-        url=doc.get("url"),
-        removed=list(doc.get("removed") or []),
+    recorded = outputs.info.run_config().dedup if outputs.info is not None else None
+    explanation = _explain(outputs, key, recorded or config or DedupConfig())
+    if recorded is None:
+        whose = "your --config" if config is not None else "the default settings"
+        explanation.settings = whose
+        explanation.notes.append(f"this folder has no run.json (an older cleaner wrote it): recomputed with {whose}")
+    elif config is not None and config != recorded:
+        alternative = _explain(outputs, key, config)
+        alternative.settings = f"your --config ({_differences(recorded, config)})"
+        explanation.alternative = alternative
+    return explanation
+
+
+def _differences(recorded: DedupConfig, given: DedupConfig) -> str:
+    changed = [f.name for f in fields(DedupConfig) if getattr(recorded, f.name) != getattr(given, f.name)]
+    return ", ".join(
+        f"{name} {getattr(given, name)} instead of the run's {getattr(recorded, name)}" for name in changed
     )
-    if entry["status"] == "rejected":
+
+
+def _explain(outputs: RunOutputs, key: str, config: DedupConfig) -> Explanation:
+    entry = find_entry(outputs, key)
+    doc = outputs.document(entry.id)
+    base = Explanation(
+        id=entry.id,
+        source=entry.source,
+        status=entry.status,
+        summary="",
+        title=doc.title if doc else None,
+        site=doc.site if doc else None,
+        url=doc.url if doc else None,
+        removed=[r.to_dict() for r in doc.removed] if doc else [],
+    )
+    if entry.status == "rejected":
         return _rejected(base, entry)
     base.rule = dedup_rule(config)
-    base.cluster = entry["cluster"]
-    base.recorded_similarity = entry.get("similarity")
+    base.cluster = entry.cluster
+    base.recorded_similarity = entry.similarity
     corpus = _Corpus.load(outputs, config)
     if outputs.updates:
         base.notes.append(
             "an --index run: the run's frequent-shingle cut counted every indexed document, this recomputation "
             "only this folder's documents, so its figures can differ slightly from the recorded similarity"
         )
-    if entry["status"] == "duplicate":
-        return _duplicate(base, outputs, doc, corpus, config)
-    return _kept(base, outputs, doc, corpus, config)
+    this = _Copy(entry.id, doc.text if doc else None, entry.source)
+    if entry.status == "duplicate":
+        return _duplicate(base, outputs, this, corpus, config)
+    return _kept(base, outputs, corpus, config)
 
 
-def _rejected(expl: Explanation, entry: dict[str, Any]) -> Explanation:
-    reason = entry.get("reason") or "unknown"
+def _rejected(expl: Explanation, entry: ManifestEntry) -> Explanation:
+    reason = entry.reason or "unknown"
     expl.reason = reason
     kind = reason.split(":")[0]
     expl.summary = f"rejected ({kind}): {reason}. It was not clustered and is not in articles."
     return expl
 
 
-def _representative_text(outputs: RunOutputs, cluster: dict[str, Any] | None, event: str) -> tuple[str, dict[str, Any]]:
-    """(id, record with text) of the document an event keeps: this run's documents, else the index's update."""
-    rep_id = cluster["kept"] if cluster else event
-    doc = outputs.document(rep_id)
-    if doc is not None and doc.get("text"):
-        return rep_id, doc
+def _copy_of(outputs: RunOutputs, doc_id: str) -> _Copy | None:
+    doc = outputs.document(doc_id)
+    return _Copy(doc_id, doc.text, doc.source) if doc is not None and doc.text else None
+
+
+def _representative(outputs: RunOutputs, event: str) -> _Copy:
+    """The copy an event keeps: from this run's documents, else from the index's update line."""
+    cluster = outputs.cluster(event)
+    rep_id = cluster.kept if cluster else event
+    if (copy := _copy_of(outputs, rep_id)) is not None:
+        return copy
     update = outputs.update(event)
     if update is not None:
-        return update["kept"], {"source": None, **update["representative"]}
-    return rep_id, {"id": rep_id, "text": None, "source": None}
+        return _Copy(update.kept, update.representative.text, update.representative.source)
+    return _Copy(rep_id, None)
+
+
+def _replaced(outputs: RunOutputs, event: str) -> _Copy:
+    """The copy an earlier run kept for `event`, which this document now replaces as representative."""
+    update = outputs.update(event)
+    previous = update.previous_kept if update is not None else None
+    if previous and (copy := _copy_of(outputs, previous)) is not None:
+        return copy
+    earlier = update.previous_representative if update is not None else None
+    if earlier is not None:
+        return _Copy(earlier.id, earlier.text, earlier.source)
+    return _Copy(previous or "", None)
 
 
 def _duplicate(
-    expl: Explanation, outputs: RunOutputs, doc: dict[str, Any], corpus: _Corpus | None, config: DedupConfig
+    expl: Explanation, outputs: RunOutputs, this: _Copy, corpus: _Corpus | None, config: DedupConfig
 ) -> Explanation:
     event = expl.cluster or ""
-    rep_id, rep = _representative_text(outputs, outputs.cluster(event), event)
-    expl.representative, expl.representative_source = rep_id, rep.get("source")
-    replaced = rep_id == expl.id  # a later, more complete copy of an event an earlier run kept
+    rep = _representative(outputs, event)
+    expl.representative, expl.representative_source = rep.id, rep.source
+    replaced = rep.id == expl.id  # a later, more complete copy of an event an earlier run kept
     if replaced:
-        update = outputs.update(event) or {}
-        previous = update.get("previous_kept") or ""
-        earlier = outputs.document(previous) or update.get("previous_representative") or {}
-        rep = {"id": previous, "text": None, "source": None, **earlier}
-    expl.compared_with, expl.compared_source = rep.get("id"), rep.get("source")
-    if not rep.get("text"):
+        rep = _replaced(outputs, event)
+    expl.compared_with, expl.compared_source = rep.id, rep.source
+    if not rep.text:
         expl.summary = f"duplicate of event {event} (similarity {expl.recorded_similarity}); its kept text is not here"
         expl.notes.append("the kept copy's text is in an earlier run's output folder, not in this one")
         return expl
-    expl.match = pair_match(doc, rep, corpus, config)
+    expl.match = pair_match(this, rep, corpus, config)
     if corpus is None:
         expl.notes.append(f"the run has more than {MAX_RELOAD} documents: the pair was recomputed without its cut")
-    expl.shared, expl.shared_share = shared_passages(doc.get("text") or "", rep["text"])
-    kept_from = rep.get("source") or rep["id"]
+    expl.shared, expl.shared_share = shared_passages(this.text or "", rep.text)
+    kept_from = rep.source or rep.id
     if replaced:
         expl.summary = (
             f"duplicate of event {event}, which an earlier run kept from {kept_from}: it matches that copy because "
@@ -251,35 +284,50 @@ def _duplicate(
     return expl
 
 
-def _kept(
-    expl: Explanation, outputs: RunOutputs, doc: dict[str, Any], corpus: _Corpus | None, config: DedupConfig
-) -> Explanation:
+def _kept(expl: Explanation, outputs: RunOutputs, corpus: _Corpus | None, config: DedupConfig) -> Explanation:
     cluster = outputs.cluster(expl.cluster or "")
-    members = cluster["members"] if cluster else [{"id": expl.id, "similarity": 1.0}]
+    members = cluster.members if cluster else [MemberLine(expl.id, 1.0)]
     expl.representative = expl.id
     for member in members:
-        other = outputs.document(member["id"]) or {}
-        size = corpus.size(member["id"]) if corpus is not None else None
+        other = outputs.document(member.id)
+        size = corpus.size(member.id) if corpus is not None else None
         expl.members.append(
             {
-                "id": member["id"],
-                "source": other.get("source"),
-                "site": other.get("site"),
-                "similarity": member["similarity"],
+                "id": member.id,
+                "source": other.source if other else None,
+                "site": other.site if other else None,
+                "similarity": member.similarity,
             }
             | ({"content_shingles": size} if size is not None else {})
         )
-    others = len(members) - 1
-    why = _why_representative(expl.id, expl.members, config)
-    if others:
-        expl.summary = f"kept: represents event {expl.cluster} with {others} other copies; {why}"
-    else:
-        expl.summary = "kept: no other document was verified as a copy of it"
     if corpus is not None:
-        expl.nearest = corpus.nearest(expl.id, {m["id"] for m in members}, config)
+        expl.nearest = [_placed(match, outputs) for match in corpus.nearest(expl.id, {m.id for m in members}, config)]
     else:
         expl.notes.append(f"the run has more than {MAX_RELOAD} documents: nearest documents were not searched")
+    others = len(members) - 1
+    if others:
+        why = _why_representative(expl.id, expl.members, config)
+        expl.summary = f"kept: represents event {expl.cluster} with {others} other copies; {why}"
+    elif any(match.verified for match in expl.nearest):
+        expl.summary = "kept: the documents that match it belong to other events (see nearest): events do not chain"
+    else:
+        expl.summary = "kept: no other document was verified as a copy of it"
     return expl
+
+
+def _placed(match: Match, outputs: RunOutputs) -> Match:
+    """A nearest document the rule accepts was still not merged: say where it went and why that holds."""
+    entry = outputs.entry(match.other)
+    if not match.verified or entry is None:
+        return match
+    if entry.status == "duplicate":
+        why = (
+            f"; it is a copy in event {entry.cluster} (kept {entry.duplicate_of}) instead: a document joins only a "
+            "kept copy it matches, so events do not chain"
+        )
+    else:
+        why = "; but MinHash LSH did not propose the pair as candidates, so it was never verified in the run"
+    return dataclasses.replace(match, verdict=match.verdict + why)
 
 
 def _why_representative(doc_id: str, members: list[dict[str, Any]], config: DedupConfig) -> str:
@@ -302,28 +350,30 @@ def _why_representative(doc_id: str, members: list[dict[str, Any]], config: Dedu
 class _Corpus:
     """Documents as the dedup stage saw them: shingle sets (after the run's corpus cut when `cut`) and slots."""
 
-    def __init__(self, records: list[dict[str, Any]], config: DedupConfig, cut: bool) -> None:
-        from cleaner.index import document_features  # the Deduplicator's own preparation
-
-        self.ids = [r["id"] for r in records]
+    def __init__(self, copies: list[_Copy], config: DedupConfig, cut: bool) -> None:
+        self.ids = [c.id for c in copies]
         self.cut = cut
         self.row = {doc_id: i for i, doc_id in enumerate(self.ids)}
-        articles = [Article(r["id"], r["id"], None, r.get("text") or "") for r in records]
-        features = document_features(articles, config)
+        articles = [Article(c.id, c.id, None, c.text or "") for c in copies]
+        deduplicator = Deduplicator(config)  # the run's own preparation of each text
+        deduplicator.add_many(articles)
+        features = deduplicator.features()
         self.sets = content_sets(features.sets, config) if cut else features.sets
         self.slots = features.slots
 
     @classmethod
     def load(cls, outputs: RunOutputs, config: DedupConfig) -> _Corpus | None:
         """The whole run (this run's texts plus representatives from an index), unless it is too large."""
-        records = [d for d in outputs.documents if d.get("text")]
-        seen = {r["id"] for r in records}
+        copies = [_Copy(d.id, d.text, d.source) for d in outputs.documents if d.text]
+        seen = {c.id for c in copies}
         for update in outputs.updates:
-            for rep in (update.get("representative") or {}, update.get("previous_representative") or {}):
-                if rep.get("text") and rep["id"] not in seen:
-                    records.append(rep)
-                    seen.add(rep["id"])
-        return cls(records, config, cut=True) if len(records) <= MAX_RELOAD else None
+            if not isinstance(update, UpdateLine):
+                continue
+            for rep in (update.representative, update.previous_representative):
+                if rep is not None and rep.text and rep.id not in seen:
+                    copies.append(_Copy(rep.id, rep.text, rep.source))
+                    seen.add(rep.id)
+        return cls(copies, config, cut=True) if len(copies) <= MAX_RELOAD else None
 
     def size(self, doc_id: str) -> int | None:
         i = self.row.get(doc_id)
@@ -360,10 +410,10 @@ class _Corpus:
         return [self.judge(i, j, config) for j in picks]
 
 
-def pair_match(doc: dict[str, Any], other: dict[str, Any], corpus: _Corpus | None, config: DedupConfig) -> Match:
+def pair_match(doc: _Copy, other: _Copy, corpus: _Corpus | None, config: DedupConfig) -> Match:
     """The rule's verdict on (doc, other): within the run's corpus when loaded, else on the two texts alone."""
-    if corpus is not None and doc["id"] in corpus.row and other["id"] in corpus.row:
-        return corpus.judge(corpus.row[doc["id"]], corpus.row[other["id"]], config)
+    if corpus is not None and doc.id in corpus.row and other.id in corpus.row:
+        return corpus.judge(corpus.row[doc.id], corpus.row[other.id], config)
     return _Corpus([doc, other], config, cut=False).judge(0, 1, config)
 
 
@@ -433,6 +483,13 @@ def render_text(expl: Explanation) -> str:
         lines.append("  nearest documents outside the event:")
         for match in expl.nearest:
             lines += [f"    {_match_line(match)}", f"      because {match.verdict}"]
+    lines.append(f"  settings: {expl.settings}")
+    if expl.alternative is not None:
+        alt = expl.alternative
+        lines.append(f"  with {alt.settings}: {alt.summary}")
+        if alt.match is not None:
+            lines.append(f"    pair: {_match_line(alt.match)}")
+        lines += [f"    nearest: {_match_line(match)}" for match in alt.nearest]
     lines += [f"  note: {note}" for note in expl.notes]
     if expl.removed:
         lines.append(f"  clutter removed ({len(expl.removed)}):")

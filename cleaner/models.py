@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Literal
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
 
-Status = Literal["kept", "duplicate", "rejected"]
+PathLike = str | os.PathLike[str]
+# called with (stage name, items just finished); the CLI turns it into a progress bar per stage. A hook that also
+# has a `total(stage, count)` method is told each stage's total first (None: unknown), see `announce_total`.
+ProgressHook = Callable[[str, int], None]
+
+
+def announce_total(progress: ProgressHook | None, stage: str, total: int | None) -> None:
+    """Tell a progress display how many items `stage` will count, if it listens for totals (a plain function
+    hook only hears the counts)."""
+    listener = getattr(progress, "total", None)
+    if callable(listener):
+        listener(stage, total)
+
+
+def wants_totals(progress: ProgressHook | None) -> bool:
+    """Whether a total is worth computing: only a display that listens for totals uses one."""
+    return callable(getattr(progress, "total", None))
 
 
 @dataclass(slots=True, frozen=True)
@@ -54,6 +73,37 @@ class Article:
         return record
 
 
+def site_key(url: str | None, site: str | None) -> str | None:
+    """The site a document belongs to, for the decisions made per site (templates, the per-site shingle cut): its
+    URL's host without "www.", else its site name case-folded. A host names one site, while a site name is display
+    text that metadata extraction sometimes takes from the headline."""
+    if url:
+        try:
+            host = urlsplit(url).hostname
+        except ValueError:
+            host = None
+        if host:
+            return host.removeprefix("www.")
+    return site.casefold() if site else None
+
+
+@dataclass(slots=True)
+class Outcome:
+    """One input document after extraction (or reading, for text records): an article, or why it was rejected."""
+
+    id: str
+    source: str
+    article: Article | None = None
+    reason: str | None = None
+    # the document's place in the input stream (0, 1, ...; -1 when unknown): a run's manifest follows it
+    position: int = -1
+
+    @property
+    def status(self) -> str:
+        """Either "extracted" (`article` holds it) or "rejected" (`reason` says why), as `cleaner extract` says."""
+        return "extracted" if self.article is not None else "rejected"
+
+
 @dataclass(slots=True, frozen=True)
 class Member:
     """A member of a cluster and its similarity to the cluster's kept article."""
@@ -70,26 +120,6 @@ class Cluster:
     kept: str
     members: list[Member]
     origin: str | None = None  # wire agency named by the copies (Reuters, AP, AFP, PTI, ...)
-
-
-@dataclass(slots=True)
-class ManifestEntry:
-    """Exactly one per input document: what happened to it."""
-
-    id: str
-    source: str
-    status: Status
-    cluster: str | None = None
-    duplicate_of: str | None = None
-    similarity: float | None = None
-    reason: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        # asdict's dict without its recursive deep copy (one entry per document; every field is a plain value)
-        return {name: getattr(self, name) for name in _MANIFEST_FIELDS}
-
-
-_MANIFEST_FIELDS = tuple(f.name for f in fields(ManifestEntry))
 
 
 @dataclass(slots=True)

@@ -14,12 +14,23 @@ import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from cleaner.explain import RunOutputs, load_outputs
-from cleaner.writers import atomic_path
+from cleaner.io.writers import atomic_path
+from cleaner.models import Removal
+from cleaner.outputs.files import RunOutputs, load_outputs
+from cleaner.outputs.records import (
+    ClusterLine,
+    DocumentLine,
+    MemberLine,
+    MergedLine,
+    RepresentativeLine,
+    SourceLine,
+    UpdateLine,
+)
 
 TOP_EVENTS = 10
 DIFFS = 3
@@ -76,42 +87,62 @@ def link(url: str | None, label: str | None = None) -> str:
 # What the page shows, gathered from the output files
 
 
+@dataclass(slots=True)
+class _Meta:
+    """What the page shows of one document, from whichever record names it (documents, sources, updates)."""
+
+    id: str
+    source: str | None = None
+    url: str | None = None
+    site: str | None = None
+    title: str | None = None
+    published: str | None = None
+
+
+def _meta(line: SourceLine | DocumentLine | RepresentativeLine) -> _Meta:
+    source = line.source if isinstance(line, DocumentLine | RepresentativeLine) else None
+    return _Meta(line.id, source, line.url, line.site, line.title, line.published)
+
+
 class _Run:
     """Lookups over a run's outputs: each document's metadata, text and status, and each event's sources."""
 
     def __init__(self, outputs: RunOutputs) -> None:
         self.outputs = outputs
-        self.status = {e["id"]: e for e in outputs.manifest}
-        events = {c["cluster"] for c in outputs.clusters}
+        self.status = {e.id: e for e in outputs.manifest}
+        events = {c.cluster for c in outputs.clusters}
         # a stale updates file (an earlier run into the same folder) must not leak into this run's page
-        self.updates = [u for u in outputs.updates if u.get("event") in events or u.get("merged_into") in events]
-        self.meta: dict[str, dict[str, Any]] = {}
+        self.updates = [u for u in outputs.updates if u.event in events or u.merged_into in events]
+        self.meta: dict[str, _Meta] = {}
         self.text: dict[str, str] = {}
         for update in self.updates:
-            for source in update.get("sources") or []:
-                self.meta.setdefault(source["id"], source)
-            rep = update.get("representative") or {}
-            if rep.get("text"):
-                self.text[rep["id"]] = rep["text"]
+            if isinstance(update, UpdateLine):
+                for source in update.sources:
+                    self.meta.setdefault(source.id, _meta(source))
+                if update.representative.text:
+                    self.text[update.representative.id] = update.representative.text
         for article in outputs.articles:
-            for source in article.get("sources") or []:
-                self.meta.setdefault(source["id"], source)
-        for doc in outputs.documents:
-            self.meta[doc["id"]] = {**self.meta.get(doc["id"], {}), **doc}
-            if doc.get("text"):
-                self.text[doc["id"]] = doc["text"]
+            for source in article.sources:
+                self.meta.setdefault(source.id, _meta(source))
+        for doc in outputs.documents:  # a document of this run: its own record says it all
+            self.meta[doc.id] = _meta(doc)
+            if doc.text:
+                self.text[doc.id] = doc.text
+
+    def about(self, doc_id: str) -> _Meta:
+        return self.meta.get(doc_id) or _Meta(doc_id)
 
     def label(self, doc_id: str) -> str:
-        meta = self.meta.get(doc_id, {})
-        return meta.get("site") or meta.get("source") or doc_id
+        meta = self.about(doc_id)
+        return meta.site or meta.source or doc_id
 
-    def largest(self) -> list[dict[str, Any]]:
-        return sorted(self.outputs.clusters, key=lambda c: (-c["size"], c["cluster"]))[:TOP_EVENTS]
+    def largest(self) -> list[ClusterLine]:
+        return sorted(self.outputs.clusters, key=lambda c: (-c.size, c.cluster))[:TOP_EVENTS]
 
 
 def _counts(run: _Run) -> list[tuple[str, int]]:
-    statuses = Counter(e["status"] for e in run.outputs.manifest)
-    removed = sum(len(d.get("removed") or []) for d in run.outputs.documents)
+    statuses = Counter(e.status for e in run.outputs.manifest)
+    removed = sum(len(d.removed) for d in run.outputs.documents)
     return [
         ("documents", len(run.outputs.manifest)),
         ("kept", statuses["kept"]),
@@ -128,28 +159,26 @@ def _counts(run: _Run) -> list[tuple[str, int]]:
 
 def _summary(run: _Run) -> str:
     cards = "".join(f'<div class="card"><b>{n}</b><span>{esc(name)}</span></div>' for name, n in _counts(run))
-    reasons = Counter(
-        (e.get("reason") or "unknown").split(":")[0] for e in run.outputs.manifest if e["status"] == "rejected"
-    )
+    reasons = Counter((e.reason or "unknown").split(":")[0] for e in run.outputs.manifest if e.status == "rejected")
     rows = "".join(f"<tr><td>{esc(r)}</td><td class='num'>{n}</td></tr>" for r, n in sorted(reasons.items()))
     table = f"<h3>Rejections by reason</h3><table><tr><th>reason</th><th class='num'>documents</th></tr>{rows}</table>"
     return f'<section id="summary"><h2>Summary</h2><div class="cards">{cards}</div>{table if rows else ""}</section>'
 
 
-def _source_row(run: _Run, member: dict[str, Any], kept: str) -> str:
-    meta = run.meta.get(member["id"], {})
-    entry = run.status.get(member["id"])
-    status = "kept" if member["id"] == kept else (entry["status"] if entry else "")
+def _source_row(run: _Run, member: MemberLine, kept: str) -> str:
+    meta = run.about(member.id)
+    entry = run.status.get(member.id)
+    status: str = "kept" if member.id == kept else (entry.status if entry else "")
     status = f"{status}, earlier run" if entry is None and status else (status or "earlier run")
-    tag = f'<span class="tag{" kept" if member["id"] == kept else ""}">{esc(status)}</span>'
-    title = link(meta.get("url"), meta.get("title") or meta.get("url") or member["id"])
+    tag = f'<span class="tag{" kept" if member.id == kept else ""}">{esc(status)}</span>'
+    title = link(meta.url, meta.title or meta.url or member.id)
     cells = [
-        esc(meta.get("site") or ""),
+        esc(meta.site or ""),
         title,
-        esc(meta.get("published") or ""),
-        f"{member['similarity']:.3f}",
+        esc(meta.published or ""),
+        f"{member.similarity:.3f}",
         tag,
-        f'<span class="id">{esc(member["id"])}</span>',
+        f'<span class="id">{esc(member.id)}</span>',
     ]
     return "<tr>" + "".join(f"<td{' class=num' if i == 3 else ''}>{c}</td>" for i, c in enumerate(cells)) + "</tr>"
 
@@ -159,19 +188,18 @@ def _events(run: _Run) -> str:
     if not run.outputs.clusters:
         parts.append('<p class="muted">No events.</p>')
     for cluster in run.largest():
-        kept = cluster["kept"]
-        meta = run.meta.get(kept, {})
-        head = f"<h3>{esc(meta.get('title') or kept)}</h3>"
-        origin = f" · credits {esc(cluster['origin'])}" if cluster.get("origin") else ""
+        kept = cluster.kept
+        head = f"<h3>{esc(run.about(kept).title or kept)}</h3>"
+        origin = f" · credits {esc(cluster.origin)}" if cluster.origin else ""
         info = (
-            f'<p class="muted">event <span class="id">{esc(cluster["cluster"])}</span> · {cluster["size"]} '
-            f"source{'s' if cluster['size'] != 1 else ''} · kept copy from {esc(run.label(kept))}{origin}</p>"
+            f'<p class="muted">event <span class="id">{esc(cluster.cluster)}</span> · {cluster.size} '
+            f"source{'s' if cluster.size != 1 else ''} · kept copy from {esc(run.label(kept))}{origin}</p>"
         )
         header = "<tr><th>site</th><th>title</th><th>published</th><th class='num'>similarity</th><th>status</th>"
-        members = sorted(cluster["members"], key=lambda m: (m["id"] != kept, -m["similarity"], m["id"]))
+        members = sorted(cluster.members, key=lambda m: (m.id != kept, -m.similarity, m.id))
         rows = "".join(_source_row(run, m, kept) for m in members)
         parts.append(
-            f'<article class="event" data-event="{esc(cluster["cluster"])}" data-size="{cluster["size"]}">'
+            f'<article class="event" data-event="{esc(cluster.cluster)}" data-size="{cluster.size}">'
             f"{head}{info}<table>{header}<th>id</th></tr>{rows}</table></article>"
         )
     parts.append("</section>")
@@ -197,15 +225,14 @@ def side_by_side(left: str, right: str) -> tuple[str, str]:
     return "".join(out_a), "".join(out_b)
 
 
-def _diff_pairs(run: _Run) -> list[tuple[dict[str, Any], str, str]]:
-    """(cluster, kept id, duplicate id): in the largest events, the duplicate least similar to its kept copy."""
+def _diff_pairs(run: _Run) -> list[tuple[ClusterLine, str, MemberLine]]:
+    """(cluster, kept id, duplicate): in the largest events, the duplicate least similar to its kept copy."""
     pairs = []
     for cluster in run.largest():
-        kept = cluster["kept"]
-        others = [m for m in cluster["members"] if m["id"] != kept and m["id"] in run.text]
+        kept = cluster.kept
+        others = [m for m in cluster.members if m.id != kept and m.id in run.text]
         if kept in run.text and others:
-            dup = min(others, key=lambda m: (m["similarity"], m["id"]))
-            pairs.append((cluster, kept, dup["id"]))
+            pairs.append((cluster, kept, min(others, key=lambda m: (m.similarity, m.id))))
     return pairs[:DIFFS]
 
 
@@ -221,39 +248,34 @@ def _diffs(run: _Run) -> str:
             "copy.</p>"
         )
     for cluster, kept, dup in pairs:
-        left, right = side_by_side(run.text[kept], run.text[dup])
-        similarity = next(m["similarity"] for m in cluster["members"] if m["id"] == dup)
-        title = run.meta.get(kept, {}).get("title") or kept
+        left, right = side_by_side(run.text[kept], run.text[dup.id])
+        title = run.about(kept).title or kept
         parts.append(
-            f'<h3>{esc(title)}</h3><p class="muted">similarity {similarity:.3f} · event '
-            f'<span class="id">{esc(cluster["cluster"])}</span></p><div class="sbs" data-kept="{esc(kept)}" '
-            f'data-duplicate="{esc(dup)}"><div><h4>kept: {esc(run.label(kept))}</h4><div class="text">{left}</div>'
-            f'</div><div><h4>duplicate: {esc(run.label(dup))}</h4><div class="text">{right}</div></div></div>'
+            f'<h3>{esc(title)}</h3><p class="muted">similarity {dup.similarity:.3f} · event '
+            f'<span class="id">{esc(cluster.cluster)}</span></p><div class="sbs" data-kept="{esc(kept)}" '
+            f'data-duplicate="{esc(dup.id)}"><div><h4>kept: {esc(run.label(kept))}</h4><div class="text">{left}</div>'
+            f'</div><div><h4>duplicate: {esc(run.label(dup.id))}</h4><div class="text">{right}</div></div></div>'
         )
     parts.append("</section>")
     return "".join(parts)
 
 
-def _removals(run: _Run) -> list[tuple[str, dict[str, Any]]]:
+def _removals(run: _Run) -> list[tuple[str, Removal]]:
     """(site, removal) for every span removed from this run's documents."""
-    return [
-        (doc.get("site") or "(no site)", removal)
-        for doc in run.outputs.documents
-        for removal in doc.get("removed") or []
-    ]
+    return [(doc.site or "(no site)", removal) for doc in run.outputs.documents for removal in doc.removed]
 
 
-def _by_rule(removals: Sequence[tuple[str, dict[str, Any]]]) -> str:
+def _by_rule(removals: Sequence[tuple[str, Removal]]) -> str:
     counts: Counter[str] = Counter()
     sites: dict[str, set[str]] = defaultdict(set)
     texts: dict[str, Counter[str]] = defaultdict(Counter)
     reasons: dict[str, str] = {}
     for site, removal in removals:
-        rule = removal.get("rule") or "?"
+        rule = removal.rule or "?"
         counts[rule] += 1
         sites[rule].add(site)
-        texts[rule][removal.get("text") or ""] += 1
-        reasons.setdefault(rule, removal.get("reason") or "")
+        texts[rule][removal.text] += 1
+        reasons.setdefault(rule, removal.reason)
     rows = []
     for rule, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
         examples = "<br>".join(f"{esc(_clip(t))} <span class='muted'>×{c}</span>" for t, c in _top(texts[rule]))
@@ -265,10 +287,10 @@ def _by_rule(removals: Sequence[tuple[str, dict[str, Any]]]) -> str:
     return f"<h3>By rule</h3><table id='clutter-by-rule'>{header}{''.join(rows)}</table>"
 
 
-def _by_site(removals: Sequence[tuple[str, dict[str, Any]]]) -> str:
+def _by_site(removals: Sequence[tuple[str, Removal]]) -> str:
     table: dict[str, Counter[str]] = defaultdict(Counter)
     for site, removal in removals:
-        table[site][removal.get("rule") or "?"] += 1
+        table[site][removal.rule or "?"] += 1
     rows = []
     for site in sorted(table, key=lambda s: (-sum(table[s].values()), s)):
         rules = sorted(table[site].items(), key=lambda item: (-item[1], item[0]))
@@ -286,12 +308,12 @@ def _clutter(run: _Run) -> str:
 
 
 def _rejected(run: _Run) -> str:
-    rejected = [e for e in run.outputs.manifest if e["status"] == "rejected"]
+    # by source: the table reads like a file listing, the same whatever order the inputs were given in
+    rejected = sorted((e for e in run.outputs.manifest if e.status == "rejected"), key=lambda e: (e.source, e.id))
     if not rejected:
         return ""
     rows = "".join(
-        f"<tr><td><code>{esc(e['source'])}</code></td><td>{esc(e.get('reason'))}</td></tr>"
-        for e in rejected[:MAX_REJECTED]
+        f"<tr><td><code>{esc(e.source)}</code></td><td>{esc(e.reason)}</td></tr>" for e in rejected[:MAX_REJECTED]
     )
     more = f"<p class='muted'>… and {len(rejected) - MAX_REJECTED} more (see the manifest).</p>"
     return (
@@ -305,17 +327,62 @@ def _updates(run: _Run) -> str:
         return ""
     rows = []
     for update in run.updates:
-        if update.get("merged_into"):
-            change = f"merged into <span class='id'>{esc(update['merged_into'])}</span>"
+        if isinstance(update, MergedLine):
+            change = f"merged into <span class='id'>{esc(update.merged_into)}</span>"
         else:
-            change = f"{len(update.get('added') or [])} new sources, {update.get('size')} in all"
-            if update.get("previous_kept") and update.get("previous_kept") != update.get("kept"):
-                change += f"; new kept copy from {esc(run.label(update['kept']))}"
-        rows.append(f"<tr><td><span class='id'>{esc(update['event'])}</span></td><td>{change}</td></tr>")
+            change = f"{len(update.added)} new sources, {update.size} in all"
+            if update.previous_kept and update.previous_kept != update.kept:
+                change += f"; new kept copy from {esc(run.label(update.kept))}"
+        rows.append(f"<tr><td><span class='id'>{esc(update.event)}</span></td><td>{change}</td></tr>")
     return (
         '<section id="updates"><h2>Earlier events extended by this run</h2>'
         f"<table><tr><th>event</th><th>change</th></tr>{''.join(rows)}</table></section>"
     )
+
+
+def _settings(run: _Run) -> str:
+    """The settings and versions the run recorded in run.json (no timings: the page stays deterministic)."""
+    info = run.outputs.info
+    if info is None:
+        return ""
+    dedup, clutter, extract = info.config["dedup"], info.config["clutter"], info.config["extract"]
+    rows = [
+        ("command", f"cleaner {info.command} (engine {info.engine})"),
+        ("versions", ", ".join(f"{name} {value}" for name, value in info.versions.items())),
+        (
+            "dedup",
+            f"containment >= {dedup['containment_threshold']}, at least {dedup['min_shared']} shared shingles, "
+            f"{dedup['shingle_size']}-character shingles, representative: {dedup['representative']}",
+        ),
+        (
+            "clutter",
+            "off"
+            if not clutter["enabled"]
+            else f"families {', '.join(clutter['families'])}"
+            + (f"; disabled rules {', '.join(clutter['disabled_rules'])}" if clutter["disabled_rules"] else "")
+            + ("; mark only" if clutter["mark_only"] else ""),
+        ),
+        ("extraction", ", ".join(f"{name} {value}" for name, value in extract.items())),
+        ("trafilatura accelerators", _accelerators(info.accelerators)),
+    ]
+    body = "".join(f"<tr><th>{esc(name)}</th><td>{esc(value)}</td></tr>" for name, value in rows)
+    return (
+        '<section id="settings"><h2>Settings of this run</h2><p class="muted">As recorded in run.json, which '
+        f"<code>cleaner explain</code> also reads.</p><table>{body}</table></section>"
+    )
+
+
+def _accelerators(status: dict[str, Any]) -> str:
+    """Which speed-ups below trafilatura's public API ran, as run.json recorded them (see extract/accel/guard)."""
+    if not status:
+        return "not recorded"
+    states = status.get("accelerators") or {}
+    active = [name for name, state in states.items() if state.get("active")]
+    inactive = [f"{name} ({state.get('reason')})" for name, state in states.items() if not state.get("active")]
+    parts = [f"mode {status.get('mode')}", f"active: {', '.join(active) or 'none'}"]
+    if inactive:
+        parts.append(f"off: {'; '.join(inactive)}")
+    return "; ".join(parts)
 
 
 def _clip(text: str, width: int = 140) -> str:
@@ -335,7 +402,8 @@ def render_report(outputs: RunOutputs, title: str | None = None) -> str:
     """The whole page as one string (deterministic: no timestamps)."""
     run = _Run(outputs)
     heading = title or "cleaner run report"
-    body = "".join([_summary(run), _events(run), _diffs(run), _clutter(run), _updates(run), _rejected(run)])
+    sections = [_summary(run), _events(run), _diffs(run), _clutter(run), _updates(run), _rejected(run), _settings(run)]
+    body = "".join(sections)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
@@ -343,7 +411,7 @@ def render_report(outputs: RunOutputs, title: str | None = None) -> str:
         f"<title>{esc(heading)}</title><style>{CSS}</style></head><body>"
         f"<header><h1>{esc(heading)}</h1></header>"
         f'<main>{body}</main><footer class="muted">Written by cleaner from the files in this folder: '
-        "manifest, documents, clusters, articles (and updates for --index runs).</footer></body></html>\n"
+        "manifest, documents, clusters, articles (and updates for --index runs), run.json.</footer></body></html>\n"
     )
 
 

@@ -559,3 +559,38 @@ def test_clean_prose_passes_through_unchanged(paragraphs: list[str]) -> None:
     # every page, so only the same-story guard keeps it from being taken for the site's template
     copies = [article(f"p{n}", "Site", paragraphs) for n in range(3)]
     assert strip_site_templates(copies, DEFAULT) == copies
+
+
+def _site_pages(seed: int) -> list[tuple[str, str]]:
+    """(id, text) of one site's pages: stories that share paragraphs (updates of one story, reprints), a footer."""
+    import random
+
+    rng = random.Random(seed)
+    paragraphs = [
+        f"Paragraph {n} of the harbour story says the council met again over the dredging plan." for n in range(12)
+    ]
+    footer = "Sign in to read the rest of our coverage of the harbour and the port"
+    pages = []
+    for _ in range(14):
+        chosen = rng.sample(paragraphs, rng.randint(2, 5))
+        pages.append((f"{rng.getrandbits(64):016x}", "\n".join([*chosen, footer])))
+    return pages
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_site_templates_do_not_depend_on_the_ids(seed: int) -> None:
+    """Ids are hashes of source paths: the same corpus read from another folder must lose the same lines."""
+    import random
+
+    pages = _site_pages(seed)
+    results = []
+    for relabel in range(8):
+        ids = [page_id for page_id, _ in pages]
+        random.Random(relabel).shuffle(ids)
+        articles = [
+            Article(new_id, new_id, None, text, site="harbour.example")
+            for new_id, (_, text) in zip(ids, pages, strict=True)
+        ]
+        stripped = strip_site_templates(articles, ClutterConfig())
+        results.append(sorted((a.text, len(a.removed)) for a in stripped))
+    assert all(result == results[0] for result in results)

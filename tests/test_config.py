@@ -18,6 +18,17 @@ def test_pyproject_table_is_found_from_a_subfolder(tmp_path: Path) -> None:
     assert config.clutter.mark_only is True
 
 
+def test_discovery_passes_over_other_pyprojects_and_stops_at_the_repository_root(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.cleaner.run]\njobs = 7\n")  # outside the repository
+    repo = tmp_path / "repo"
+    (repo / "pkg" / "deep").mkdir(parents=True)
+    (repo / ".git").write_text("gitdir: elsewhere\n")  # a worktree's or submodule's .git is a file
+    (repo / "pkg" / "pyproject.toml").write_text("[project]\nname = 'pkg'\n")  # no [tool.cleaner]: passed over
+    assert load_config(search_from=repo / "pkg" / "deep") == Config()
+    (repo / "pyproject.toml").write_text("[tool.cleaner.run]\njobs = 3\n")
+    assert load_config(search_from=repo / "pkg" / "deep").run.jobs == 3
+
+
 def test_config_file_and_cli_override(tmp_path: Path) -> None:
     path = tmp_path / "cleaner.toml"
     path.write_text("[run]\njobs = 3\ntimeout_seconds = 5\n")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,23 +18,29 @@ pytest.importorskip("distributed")
 from distributed import Client, LocalCluster
 from typer.testing import CliRunner
 
-from cleaner import pipeline
+from cleaner import api
 from cleaner.cli import app
+from cleaner.clutter import ClutterConfig
 from cleaner.config import Config, RunConfig
 from cleaner.dedup import Deduplicator, max_document_frequency
-from cleaner.dedup.cluster import priority_rank
+from cleaner.dedup.cluster import priority_key, priority_rank
 from cleaner.dedup.config import DedupConfig
-from cleaner.dedup.engine import _chunk_lsh
+from cleaner.dedup.deduplicator import _chunk_lsh
 from cleaner.dedup.shingles import MaskedSets, content_mask, frequent_hashes
-from cleaner.engines import dask_engine, remote
+from cleaner.engines import dask_engine
 from cleaner.engines import dedup_parts as dp
-from cleaner.engines.dedup_parts import priority_key
+from cleaner.engines import partitions as pt
+from cleaner.engines.local import run_steps
 from cleaner.engines.partitions import Piece, iter_piece_records, newline_count, number_blocks
 from cleaner.errors import InputError
-from cleaner.models import Article
-from cleaner.pipeline import Outcome
-from cleaner.readers import iter_input_files, iter_jsonl_records
+from cleaner.index import iter_events
+from cleaner.io import remote
+from cleaner.io.readers import document_id, iter_input_files, iter_jsonl_records
+from cleaner.models import Article, Outcome
+from cleaner.stages import Step, output_order, plan, text_outcome
 from tests.conftest import DEMO, read_jsonl
+from tests.test_boilerplate import SITE, STORIES
+from tests.test_boilerplate import page as site_page
 
 OUTPUTS = ("articles.jsonl", "clusters.jsonl", "documents.jsonl", "manifest.jsonl")
 LOCAL = Config(run=RunConfig(jobs=1))
@@ -56,7 +63,7 @@ def assert_same_files(local: Path, dask: Path, names: tuple[str, ...] = OUTPUTS)
 
 
 def test_run_on_the_demo_corpus_matches_the_local_engine(client: Client, tmp_path: Path) -> None:
-    local_report = pipeline.run([DEMO], tmp_path / "local", LOCAL)
+    local_report = api.run([DEMO], tmp_path / "local", LOCAL)
     stats: dict[str, Any] = {}
     options = dask_engine.DaskOptions(partition_bytes=64_000)  # several partitions, so sites move between them
     dask_report = dask_engine.run([DEMO], tmp_path / "dask", LOCAL, scheduler=client, options=options, stats=stats)
@@ -68,9 +75,27 @@ def test_run_on_the_demo_corpus_matches_the_local_engine(client: Client, tmp_pat
     }
 
 
+def test_two_days_with_an_index_give_the_local_engines_outputs_and_index(client: Client, tmp_path: Path) -> None:
+    files = sorted(str(p) for p in iter_input_files([DEMO]))
+    outlets = sorted({Path(f).parent.name for f in files})
+    days = [[f for f in files if outlets.index(Path(f).parent.name) % 2 == k] for k in (0, 1)]
+    local, dask = tmp_path / "local", tmp_path / "dask"
+    for k, day in enumerate(days):
+        api.run(day, local / f"day{k}", LOCAL, index=local / "index")
+        dask_engine.run(day, dask / f"day{k}", LOCAL, scheduler=client, index=dask / "index")
+        assert_same_files(local / f"day{k}", dask / f"day{k}", (*OUTPUTS, "updates.jsonl"))
+    second = read_jsonl(dask / "day1" / "manifest.jsonl")
+    first_ids = {e["id"] for e in read_jsonl(dask / "day0" / "manifest.jsonl")}
+    assert any(e["status"] == "duplicate" and e["cluster"] in first_ids for e in second)  # day 2 met day 1's events
+    assert [e.to_dict() for e in iter_events(local / "index")] == [e.to_dict() for e in iter_events(dask / "index")]
+    segments = sorted(p.name for p in (local / "index").glob("seg-*.bin"))
+    assert segments == sorted(p.name for p in (dask / "index").glob("seg-*.bin"))
+    assert all((local / "index" / name).read_bytes() == (dask / "index" / name).read_bytes() for name in segments)
+
+
 def test_a_run_replaces_every_format_of_an_earlier_runs_outputs(client: Client, tmp_path: Path) -> None:
     """`explain` and the report read the first format they find: an earlier run's files must not stay."""
-    pipeline.run([DEMO], tmp_path, LOCAL)  # jsonl
+    api.run([DEMO], tmp_path, LOCAL)  # jsonl
     (tmp_path / "updates.jsonl").write_text("{}\n", encoding="utf-8")  # as an earlier --index run leaves
     gzipped = Config(run=RunConfig(jobs=1, output_format="jsonl.gz"))
     dask_engine.run([DEMO], tmp_path, gzipped, scheduler=client)
@@ -79,7 +104,7 @@ def test_a_run_replaces_every_format_of_an_earlier_runs_outputs(client: Client, 
 
 
 def test_extract_on_the_demo_corpus_matches_the_local_engine(client: Client, tmp_path: Path) -> None:
-    pipeline.extract([DEMO], tmp_path / "local" / "out.jsonl", LOCAL)
+    api.run_extract([DEMO], tmp_path / "local" / "out.jsonl", LOCAL)
     dask_engine.extract([DEMO], tmp_path / "dask" / "out.jsonl", LOCAL, scheduler=client)
     assert_same_files(tmp_path / "local", tmp_path / "dask", ("out.jsonl",))
 
@@ -134,7 +159,7 @@ def synthetic_corpus(folder: Path, seed: int = 7) -> list[Path]:
 
 def test_dedup_on_thousands_of_documents_matches_the_local_engine(client: Client, tmp_path: Path) -> None:
     inputs = synthetic_corpus(tmp_path)
-    local = pipeline.dedup(inputs, tmp_path / "local", LOCAL)
+    local = api.run_dedup(inputs, tmp_path / "local", LOCAL)
     stats: dict[str, Any] = {}
     options = dask_engine.DaskOptions(partition_bytes=200_000)  # JSONL files cut into byte ranges
     dask = dask_engine.dedup(inputs, tmp_path / "dask", LOCAL, scheduler=client, options=options, stats=stats)
@@ -149,10 +174,50 @@ def test_dedup_on_thousands_of_documents_matches_the_local_engine(client: Client
     )
 
 
+@pytest.mark.parametrize("families", [frozenset({"text", "structure", "template"}), frozenset({"text", "structure"})])
+def test_the_per_site_cut_matches_the_local_engine(client: Client, tmp_path: Path, families: frozenset[str]) -> None:
+    """The demo and one site of eight short stories under a related block (tests/test_boilerplate.py): the Dask
+    engine must hold every page of a site in one partition for the per-site shingle cut, templates or not."""
+    site = tmp_path / "ledger"
+    site.mkdir()
+    for number, story in enumerate(STORIES):
+        (site / f"{number}.html").write_bytes(site_page(story, f"{SITE}/port/{number}"))
+    clutter = ClutterConfig(families=families)
+    config = Config(run=RunConfig(jobs=1), clutter=clutter)
+    api.run([DEMO, site], tmp_path / "local", config)
+    if "template" not in families:  # the cut decides here: without it the site's stories merge
+        uncut = Config(run=RunConfig(jobs=1), clutter=clutter, dedup=DedupConfig(site_df_fraction=1.0))
+        api.run([DEMO, site], tmp_path / "uncut", uncut)
+        manifests = [read_jsonl(tmp_path / run / "manifest.jsonl") for run in ("local", "uncut")]
+        cut, plain = [len({e["cluster"] for e in m if "/ledger/" in e["source"]}) for m in manifests]
+        assert cut == len(STORIES) > plain
+    options = dask_engine.DaskOptions(partition_bytes=64_000)
+    dask_engine.run([DEMO, site], tmp_path / "dask", config, scheduler=client, options=options)
+    assert_same_files(tmp_path / "local", tmp_path / "dask")
+
+
+def test_dedup_of_records_with_sites_matches_the_local_engine(client: Client, tmp_path: Path) -> None:
+    boiler = "Subscribe to the Harbour Ledger for every story from the port, the quays and the fishing fleet"
+    rng = random.Random(3)
+    records = []
+    for number in range(60):
+        words = " ".join(rng.choice(["berth", "quay", "tide", "crane", "ferry", "pilot", "dredge"]) for _ in range(40))
+        site = f"site{number % 3}.example"
+        records.append({"id": f"r{number}", "text": f"{words} {number}\n{boiler}", "url": f"https://{site}/{number}"})
+    inputs = [tmp_path / "records.jsonl"]
+    inputs[0].write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    config = Config(run=RunConfig(jobs=1))
+    api.run_dedup(inputs, tmp_path / "local", config)
+    assert len({e["cluster"] for e in read_jsonl(tmp_path / "local" / "manifest.jsonl")}) == len(records)
+    options = dask_engine.DaskOptions(partition_bytes=2_000)
+    dask_engine.dedup(inputs, tmp_path / "dask", config, scheduler=client, options=options)
+    assert_same_files(tmp_path / "local", tmp_path / "dask")
+
+
 def test_dedup_of_an_empty_input_writes_empty_outputs(client: Client, tmp_path: Path) -> None:
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
-    pipeline.dedup([empty], tmp_path / "local", LOCAL)
+    api.run_dedup([empty], tmp_path / "local", LOCAL)
     report = dask_engine.dedup([empty], tmp_path / "dask", LOCAL, scheduler=client)
     assert report.documents == 0
     assert_same_files(tmp_path / "local", tmp_path / "dask")
@@ -194,6 +259,53 @@ def _route(outboxes: list[list[tuple[int, Any]]], partitions: int) -> list[list[
         for dest, payload in outbox:
             inboxes[dest].append(payload)
     return inboxes
+
+
+def _page(rng: random.Random, site: str, number: int) -> Outcome:
+    """An extracted page of `site`: its story (every fifth page a brief) between the site's signature lines."""
+    story = ["Brief update."] if number % 5 == 0 else _story(rng)[:3]  # 3 paragraphs: over 150 characters
+    text = "\n".join([*story, f"Follow {site} on every platform for more news like this", "Copyright the site"])
+    source = f"{site}/{number}.html"
+    return Outcome(document_id(source), source, Article(document_id(source), source, None, text, site=site))
+
+
+def _steps_on_partitions(steps: tuple[Step, ...], outcomes: list[Outcome], n: int) -> list[Outcome]:
+    """The Dask engine's per-partition functions for `steps`, the shuffles done in-process."""
+    size = -(-len(outcomes) // n)
+    parts = [outcomes[h * size : (h + 1) * size] for h in range(n)]  # input order: (partition, position)
+    for step in steps:
+        inboxes = _route([pt.key_outbox(step, h, part, n) for h, part in enumerate(parts)], n)
+        verdicts = _route([pt.group_verdicts(step, inbox) for inbox in inboxes], n)
+        parts = [pt.apply_verdicts(step, part, v) for part, v in zip(parts, verdicts, strict=True)]
+    return sorted((o for part in parts for o in part), key=output_order)
+
+
+def test_every_step_of_the_html_plans_decides_alike_in_memory_and_over_partitions() -> None:
+    rng = random.Random(5)
+    pages = [_page(rng, site, k) for site in ("a.example", "b.example", "c.example") for k in range(12)]
+    pages += [pages[3], pages[17], pages[3]]  # files named again: repeated inputs
+    rng.shuffle(pages)
+    job = plan("run", LOCAL)
+    assert [step.name for step in job.steps] == ["repeats", "templates"] and job.clusters
+    local = sorted(run_steps(job.steps, pages), key=output_order)
+    reasons = Counter((o.reason or "kept").split(":")[0] for o in local)
+    assert reasons == {"kept": 36, "duplicate input": 3}, reasons
+    # the briefs (3 per site) would keep too little text without their signature lines: they keep them
+    removed = Counter(len(o.article.removed) for o in local if o.article is not None)
+    assert removed == {2: 27, 0: 9}, removed
+    for n in (1, 3, 7):
+        assert _steps_on_partitions(job.steps, pages, n) == local, n
+
+
+def test_the_dedup_plan_rejects_repeated_ids_alike_in_memory_and_over_partitions() -> None:
+    records = [{"id": f"r{k % 9}", "text": f"text {k}" if k % 4 else ""} for k in range(40)]
+    outcomes = [text_outcome(f"in.jsonl#{k}", record, LOCAL) for k, record in enumerate(records)]
+    job = plan("dedup", LOCAL)
+    local = sorted(run_steps(job.steps, outcomes), key=output_order)
+    assert sum(o.article is not None for o in local) == 9  # one record with text per id
+    assert sum((o.reason or "").startswith("duplicate id") for o in local) == 21
+    for n in (2, 5):
+        assert _steps_on_partitions(job.steps, outcomes, n) == local, n
 
 
 @pytest.mark.parametrize("max_bucket", [2, 50])
@@ -248,7 +360,7 @@ def _without_scheme(text: str) -> str:
 
 
 def test_run_on_a_file_url_matches_the_local_run_with_urls_as_sources(client: Client, tmp_path: Path) -> None:
-    local = pipeline.run([DEMO], tmp_path / "local", LOCAL)
+    local = api.run([DEMO], tmp_path / "local", LOCAL)
     options = dask_engine.DaskOptions(partition_bytes=64_000)
     remote = dask_engine.run([DEMO.as_uri()], tmp_path / "url", LOCAL, scheduler=client, options=options)
     assert (remote.documents, remote.kept, remote.duplicates, remote.rejected) == (
@@ -271,7 +383,7 @@ def test_run_on_a_file_url_matches_the_local_run_with_urls_as_sources(client: Cl
 
 def test_dedup_reads_url_jsonl_in_byte_ranges_as_the_local_engine_reads_files(client: Client, tmp_path: Path) -> None:
     inputs = synthetic_corpus(tmp_path)
-    local = pipeline.dedup(inputs, tmp_path / "local", LOCAL)
+    local = api.run_dedup(inputs, tmp_path / "local", LOCAL)
     stats: dict[str, Any] = {}
     options = dask_engine.DaskOptions(partition_bytes=200_000)
     urls = [path.as_uri() for path in inputs]

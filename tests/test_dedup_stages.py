@@ -13,7 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleaner.dedup import DedupConfig, content_sets
-from cleaner.dedup.cluster import priority_rank, star_clusters
+from cleaner.dedup.cluster import (
+    ClusterMember,
+    choose_representative,
+    cluster_record,
+    listed_similarity,
+    priority_rank,
+    star_clusters,
+)
 from cleaner.dedup.lsh import (
     all_band_keys,
     band_digests,
@@ -175,6 +182,25 @@ def test_star_clusters_verify_against_the_representative_only() -> None:
     rep, sim = star_clusters(4, pairs, rank, lambda b, w: matches.get((b, w)))
     assert rep.tolist() == [0, 0, 2, 2]  # 2 is not chained to 0 through 1; 3 picks the better rep 2
     assert sim.tolist() == [1.0, 0.9, 1.0, 0.95]
+
+
+def test_a_document_joins_its_best_verified_representative_and_a_tie_keeps_the_better_ranked() -> None:
+    # candidates best-ranked first: 4 did not verify; 9 and 2 tie at the best score, 9 is better ranked
+    assert choose_representative([(4, None), (6, 0.71), (9, 0.93), (2, 0.93)]) == (9, 0.93)
+    assert choose_representative([(4, None)]) is None and choose_representative([]) is None
+
+
+def test_cluster_record_lists_members_by_id_and_credits_the_majority_agency() -> None:
+    members = [
+        ClusterMember("m", 2, listed_similarity(False, 0.812349), "AP"),
+        ClusterMember("k", 0, listed_similarity(True, 0.5), "Reuters"),
+        ClusterMember("a", 1, listed_similarity(False, 0.9), "AP"),
+    ]
+    cluster = cluster_record("k", members)
+    assert (cluster.cluster, cluster.kept, cluster.origin) == ("k", "k", "AP")
+    assert [(m.id, m.similarity) for m in cluster.members] == [("a", 0.9), ("k", 1.0), ("m", 0.8123)]
+    # one credit each: the best-ranked member's agency
+    assert cluster_record("k", members[:2]).origin == "Reuters"
 
 
 def test_priority_rank_policies() -> None:

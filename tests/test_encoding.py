@@ -7,8 +7,8 @@ import gzip
 
 import pytest
 
-from cleaner.encoding import decode_html, repair_mojibake
 from cleaner.errors import ExtractionError
+from cleaner.io.encoding import decode_html, repair_mojibake
 
 TEXT = "Café crème, naïve façade — “quoted” and €5"
 

@@ -10,13 +10,12 @@ from typing import Any
 
 import pytest
 
-from cleaner import pipeline
 from cleaner.config import Config
 from cleaner.dedup.config import DedupConfig
 from cleaner.errors import InputError
 from cleaner.explain import MIN_PASSAGE_WORDS, explain_document, render_text, shared_passages
 from cleaner.index import write_run_with_index
-from cleaner.models import Article
+from cleaner.models import Article, Outcome
 from tests.conftest import read_jsonl
 from tests.test_index import CUT, _story, _words
 
@@ -133,7 +132,7 @@ def test_a_duplicate_of_an_event_kept_by_an_earlier_run_is_explained_from_the_up
     config = Config(dedup=CUT)
     for day, article in (("day1", first), ("day2", later)):
         write_run_with_index(
-            tmp_path / day, [pipeline.Outcome(article.id, article.source, article=article)], tmp_path / "index", config
+            tmp_path / day, [Outcome(article.id, article.source, article=article)], tmp_path / "index", config
         )
     expl = explain_document(tmp_path / "day2", "e-later", CUT)
     assert expl.status == "duplicate" and expl.cluster == "e-first" and expl.representative == "e-first"
@@ -162,7 +161,7 @@ def test_a_later_more_complete_copy_is_explained_against_the_copy_it_replaced(tm
     config = Config(dedup=CUT)
     for day, article in (("day1", trimmed), ("day2", full)):
         write_run_with_index(
-            tmp_path / day, [pipeline.Outcome(article.id, article.source, article=article)], tmp_path / "index", config
+            tmp_path / day, [Outcome(article.id, article.source, article=article)], tmp_path / "index", config
         )
     expl = explain_document(tmp_path / "day2", "r-full", CUT)
     assert expl.status == "duplicate" and expl.cluster == "r-trimmed" and expl.representative == "r-full"

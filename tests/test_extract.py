@@ -11,7 +11,7 @@ from cleaner import clean_html
 from cleaner.clutter.config import ClutterConfig
 from cleaner.config import Config, ExtractConfig
 from cleaner.errors import ExtractionError
-from cleaner.extract import extract_article
+from cleaner.extract.core import extract_article
 from cleaner.models import RawDocument
 from tests.conftest import SEED
 
@@ -248,10 +248,12 @@ EXTRACT_SETTINGS = [
 ]
 
 
-def test_trafilatura_runs_as_bare_extraction_does() -> None:
-    """_run_trafilatura skips bare_extraction's copy of the tree when it can: same text, and our tree unchanged."""
-    from cleaner.encoding import decode_html
-    from cleaner.extract import _run_trafilatura, parse_html
+def test_the_direct_cascade_gives_bare_extractions_text() -> None:
+    """The cascade accelerator skips bare_extraction's copy of the tree when it can: same text, our tree unchanged."""
+    from cleaner.extract.accel.cascade import cascade_text
+    from cleaner.extract.accel.pruning import faster_pruning
+    from cleaner.extract.core import parse_html
+    from cleaner.io.encoding import decode_html
     from tests.test_metadata import fixture_pages, read_page
 
     compared = rejected = 0
@@ -261,11 +263,9 @@ def test_trafilatura_runs_as_bare_extraction_does() -> None:
             expected = _bare_text(parse_html(html), extract)
             tree = parse_html(html)
             before = etree.tostring(tree)
-            try:
-                found: str | None = _run_trafilatura(tree, None, extract)
-            except ExtractionError:
-                found = None
-                rejected += 1
+            with faster_pruning():
+                found = cascade_text(tree, None, extract)
+            rejected += found is None
             assert found == expected, (path.name, extract)
             assert etree.tostring(tree) == before, (path.name, extract)  # metadata and structure read it after
             compared += 1
@@ -278,8 +278,9 @@ def test_a_page_trafilatura_prunes_in_place_keeps_its_structure_evidence(monkeyp
     import contextlib
     import sys
 
-    from cleaner.extract import _run_trafilatura, parse_html
-    from cleaner.pruning import faster_pruning, raw_tree_kept
+    from cleaner.extract.accel.cascade import cascade_text
+    from cleaner.extract.accel.pruning import faster_pruning, raw_tree_kept
+    from cleaner.extract.core import parse_html
 
     line = "Residents can watch the full meeting online later this week"
     paragraphs = [f"<p>{text}</p>" for text in PROSE + PROSE]
@@ -295,12 +296,13 @@ def test_a_page_trafilatura_prunes_in_place_keeps_its_structure_evidence(monkeyp
     with faster_pruning(), raw_tree_kept(tree, comments=True) as kept:
         assert kept  # with comments on, trafilatura does not prune comment sections from the raw tree
     before = etree.tostring(tree)
-    _run_trafilatura(tree, None, ExtractConfig())
+    with faster_pruning():
+        cascade_text(tree, None, ExtractConfig())
     assert etree.tostring(tree) == before
 
     found = clean_html(html, URL)
     always_copy = contextlib.contextmanager(lambda tree, comments: iter([False]))
-    monkeypatch.setattr(sys.modules["cleaner.extract"], "raw_tree_kept", always_copy)
+    monkeypatch.setattr(sys.modules["cleaner.extract.accel.cascade"], "raw_tree_kept", always_copy)
     assert clean_html(html, URL) == found
     assert line not in found.text
     assert "structure.promo_container" in {r.rule for r in found.removed}

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from cleaner.readers import ReadOptions, iter_documents
+from cleaner.io.readers import ReadOptions, iter_documents
 from tests.conftest import load_make_hostile
 
 mh = load_make_hostile()

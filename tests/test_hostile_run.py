@@ -23,8 +23,9 @@ from typing import Any
 
 import pytest
 
-from cleaner import Config, RawDocument, RunConfig, pipeline
+from cleaner import Config, RawDocument, RunConfig, api
 from cleaner.cli import main as cli_main
+from cleaner.engines import local
 from tests.conftest import ROOT, load_make_hostile, read_jsonl
 
 mh = load_make_hostile()
@@ -182,8 +183,8 @@ def _good_pages(folder: Path, count: int) -> list[Path]:
     return paths
 
 
-# `cleaner.extract` the attribute is the pipeline function (exported in __init__); the module is found by name
-EXTRACT_MODULE = importlib.import_module("cleaner.extract")
+# `cleaner.extract.core` the attribute is the pipeline function (exported in __init__); the module is found by name
+EXTRACT_MODULE = importlib.import_module("cleaner.extract.core")
 
 
 def _misbehave_on(marker: str, action: str) -> Any:
@@ -222,7 +223,7 @@ def _run_with(tmp_path: Path, jobs: int, timeout: float = 30.0) -> dict[str, dic
     _warm_up()
     out = tmp_path / f"out-{jobs}"
     config = Config(run=RunConfig(jobs=jobs, timeout_seconds=timeout, max_tasks_per_worker=4))
-    pipeline.run([tmp_path / "in"], out, config)
+    api.run([tmp_path / "in"], out, config)
     return {Path(entry["source"]).name: entry for entry in read_jsonl(out / "manifest.jsonl")}
 
 
@@ -279,7 +280,7 @@ def test_an_unexpected_exception_costs_only_its_page(
 
 
 def _run_in_child(folder: str, out: str) -> None:
-    pipeline.run([Path(folder)], Path(out), Config(run=RunConfig(jobs=1)))
+    api.run([Path(folder)], Path(out), Config(run=RunConfig(jobs=1)))
 
 
 def test_jobs_1_survives_a_crashing_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -297,16 +298,16 @@ def test_memory_limit_is_configurable_and_reaches_the_pool(tmp_path: Path, monke
     names = [f.name for f in dataclasses.fields(RunConfig) if "memory" in f.name]
     assert names, "RunConfig has no memory limit setting"
     seen: list[Any] = []
-    real_map = pipeline.map_documents
+    real_map = local.map_documents
 
     def spy(func: Any, items: Any, jobs: int, limits: Any = None) -> Any:
         seen.append(limits)
         return real_map(func, items, jobs, limits)
 
-    monkeypatch.setattr(pipeline, "map_documents", spy)
+    monkeypatch.setattr(local, "map_documents", spy)
     _good_pages(tmp_path / "in", 1)
     config = Config(run=dataclasses.replace(RunConfig(jobs=2), **{names[0]: 4096}))
-    pipeline.run([tmp_path / "in"], tmp_path / "out", config)
+    api.run([tmp_path / "in"], tmp_path / "out", config)
     assert seen and seen[0].memory_bytes > 0
 
 
@@ -314,7 +315,7 @@ def test_a_file_name_that_is_not_utf8_does_not_end_the_run(tmp_path: Path) -> No
     mh.build_corpus(tmp_path / "in", kinds=["undecodable-file-name"])
     _good_pages(tmp_path / "in", 1)
     out = tmp_path / "out"
-    pipeline.run([tmp_path / "in"], out, Config(run=RunConfig(jobs=1)))
+    api.run([tmp_path / "in"], out, Config(run=RunConfig(jobs=1)))
     manifest = read_jsonl(out / "manifest.jsonl")  # valid UTF-8 JSON, one line per document
     assert len(manifest) == 2
 
@@ -327,7 +328,7 @@ def test_a_file_name_that_is_not_utf8_does_not_end_the_run(tmp_path: Path) -> No
 def test_full_size_kinds(tmp_path: Path) -> None:
     big = ["huge-page", "big-page", "gzip-bomb", "gzip-bomb-nested", "deep-nesting", "huge-attribute"]
     cases = mh.build_corpus(tmp_path / "corpus", mh.Sizes(), kinds=big)
-    pipeline.run([tmp_path / "corpus"], tmp_path / "out", Config(run=RunConfig(jobs=2)))
+    api.run([tmp_path / "corpus"], tmp_path / "out", Config(run=RunConfig(jobs=2)))
     manifest = {entry["source"]: entry for entry in read_jsonl(tmp_path / "out" / "manifest.jsonl")}
     assert len(manifest) == len(cases)
     for case in cases:

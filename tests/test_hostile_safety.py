@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from cleaner import Config, RunConfig, dedup, run
+from cleaner import Config, RunConfig, run
+from cleaner import run_dedup as dedup
 from tests.conftest import load_make_hostile
 
 CANARY = "CANARY-7f3d2b-LOCAL-FILE-CONTENT"
@@ -183,5 +184,5 @@ def test_outputs_stay_in_the_output_folder(tmp_path: Path) -> None:
     for name in ("run", "dedup"):
         folder = tmp_path / "work" / "out" / name
         made = sorted(path.name for path in folder.iterdir())
-        assert made and all(path.endswith((".jsonl", ".html")) and "/" not in path for path in made), made
+        assert made and all(path.endswith((".jsonl", ".html", ".json")) and "/" not in path for path in made), made
         assert {"articles.jsonl", "clusters.jsonl", "manifest.jsonl"} <= set(made)

@@ -1,4 +1,4 @@
-"""cleaner.metadata finds what trafilatura's extract_metadata finds, on real and on targeted pages."""
+"""cleaner.extract.accel.metadata finds what trafilatura's extract_metadata finds, on real and on targeted pages."""
 
 from __future__ import annotations
 
@@ -13,12 +13,13 @@ from lxml import etree
 from trafilatura.metadata import extract_metadata as trafilatura_metadata
 from trafilatura.settings import Document, Extractor
 
-from cleaner import metadata as metadata_module
+from cleaner import clean_html
 from cleaner.config import Config, ExtractConfig
-from cleaner.encoding import decode_html
 from cleaner.errors import ExtractionError
-from cleaner.extract import clean_html, parse_html
-from cleaner.metadata import extract_metadata
+from cleaner.extract.accel import metadata as metadata_module
+from cleaner.extract.accel.metadata import extract_metadata
+from cleaner.extract.core import parse_html
+from cleaner.io.encoding import decode_html
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 FIELDS = ("title", "author", "url", "hostname", "description", "sitename", "date", "categories", "tags", "license")
@@ -204,7 +205,8 @@ def test_a_metadata_failure_keeps_the_article(monkeypatch: pytest.MonkeyPatch) -
     def broken(*args: object, **kwargs: object) -> Document:
         raise ValueError("bad JSON somewhere")
 
-    monkeypatch.setattr("cleaner.metadata.extract_metadata", broken)
+    monkeypatch.setattr("cleaner.extract.accel.metadata.extract_metadata", broken)  # accelerate = auto
+    monkeypatch.setattr("trafilatura.extract_metadata", broken)  # the public path (accelerate = off)
     article = clean_html(page("<p>" + "The dredging plan was approved after a long meeting. " * 5 + "</p>"))
     assert "dredging plan" in article.text
     assert article.title is None

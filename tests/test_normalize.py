@@ -28,7 +28,7 @@ from cleaner.dedup.normalize import (
 from cleaner.dedup.origin import detect_origin
 
 normalize = importlib.import_module("cleaner.dedup.normalize")
-engine = importlib.import_module("cleaner.dedup.engine")
+engine = importlib.import_module("cleaner.dedup.deduplicator")
 NFKC = "NFKC"
 
 # Code points where normalisation and case folding are eventful: Latin-1 and Latin Extended, combining marks,

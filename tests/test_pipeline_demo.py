@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cleaner.cli import app
-from cleaner.readers import iter_input_files
+from cleaner.io.readers import iter_input_files
 from tests.conftest import DEMO, ROOT, read_jsonl
 
 GOLDEN = ROOT / "fixtures" / "demo-golden"
@@ -98,7 +98,7 @@ def test_cli_prints_the_summary_and_writes_three_files(tmp_path: Path, monkeypat
     result = CliRunner().invoke(app, ["run", "fixtures/demo", "-o", str(tmp_path), "--jobs", "1"])
     assert result.exit_code == 0, result.output
     assert "documents read" in result.output and "rejected" in result.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*OUTPUT_FILES, "report.html"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*OUTPUT_FILES, "report.html", "run.json"])
 
 
 def test_cli_json_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 import trafilatura.external
 
+from cleaner import clean_html
 from cleaner.config import Config, RunConfig
-from cleaner.pipeline import iter_outcomes
+from cleaner.engines.local import iter_outcomes
 
-# the module, not the `cleaner.extract` function that the package exports under the same name
-extract = importlib.import_module("cleaner.extract")
+# the module, not the `cleaner.extract.core` function that the package exports under the same name
+extract = importlib.import_module("cleaner.extract.core")
 
 
 def test_the_invalid_character_prefilter_knows_every_character_the_regex_removes() -> None:
@@ -30,10 +31,10 @@ def test_repair_is_the_plain_regex_pass(page: str) -> None:
     assert extract._repair(page) == expected
 
 
-def test_the_warm_up_page_reaches_trafilaturas_last_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_canary_page_reaches_trafilaturas_last_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
     """It must build justext's stoplists (half a second otherwise paid by each worker on its first such page)."""
     monkeypatch.setattr(trafilatura.external, "JT_STOPLIST", None)
-    article = extract.clean_html(extract._WARM_UP_PAGE, "https://abc.example/news/1")
+    article = clean_html(extract._CANARY_PAGE, "https://abc.example/news/1")
     assert trafilatura.external.JT_STOPLIST  # set by the justext retry
     assert "Also Read" not in article.text  # and our clutter rules ran on it
 

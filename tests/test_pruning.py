@@ -1,5 +1,5 @@
-"""cleaner.pruning's walks return exactly what trafilatura's pruning XPaths return, and its readability stand-ins
-give readability's own results, on real and targeted pages."""
+"""cleaner.extract.accel.pruning's walks return exactly what trafilatura's pruning XPaths return, and its readability
+stand-ins give readability's own results, on real and targeted pages."""
 
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ from trafilatura.htmlprocessing import convert_tags, tree_cleaning
 from trafilatura.readability_lxml import Document
 from trafilatura.settings import Extractor
 
-from cleaner import pruning
-from cleaner.encoding import decode_html
-from cleaner.extract import parse_html
-from cleaner.pruning import FastXPath, faster_pruning, method_replacements, replacements, source_digest
+from cleaner.extract.accel import pruning
+from cleaner.extract.accel.pruning import FastXPath, faster_pruning, method_replacements, replacements, source_digest
+from cleaner.extract.core import parse_html
+from cleaner.io.encoding import decode_html
 from tests.test_metadata import fixture_pages, read_page
 
 EXPECTED = set(pruning._EVALUATORS)

@@ -14,7 +14,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from cleaner.errors import InputError
-from cleaner.readers import HtmlFile, ReadOptions, document_id, iter_document_sources, iter_documents
+from cleaner.io.readers import HtmlFile, ReadOptions, document_id, iter_document_sources, iter_documents
 
 PAGE = b"<html><head><title>T</title></head><body><p>Hello world.</p></body></html>"
 
@@ -78,7 +78,7 @@ def test_html_files_come_unread_and_load_as_iter_documents_reads_them(tmp_path: 
 
 def test_an_unread_file_that_cannot_be_read_is_rejected_with_its_reason(tmp_path: Path) -> None:
     from cleaner.config import Config
-    from cleaner.pipeline import process_document
+    from cleaner.stages import extract_document as process_document
 
     path = tmp_path / "gone.html"
     path.write_bytes(PAGE)
@@ -131,11 +131,11 @@ def test_warc_response_records_with_html(tmp_path: Path, name: str) -> None:
 
 def test_a_run_hands_its_workers_unread_html_files(monkeypatch: pytest.MonkeyPatch) -> None:
     """The parent lists the files; the workers read them (the parent shares the cores with them)."""
-    from cleaner import pipeline
     from cleaner.config import Config, RunConfig
+    from cleaner.engines import local
 
     handed: list[str] = []
-    real_map = pipeline.map_documents
+    real_map = local.map_documents
 
     def spy(func: Callable[[Any], Any], items: Iterable[Any], jobs: int, limits: Any = None) -> Iterator[Any]:
         def recorded(items: Iterable[Any]) -> Iterator[Any]:
@@ -145,9 +145,9 @@ def test_a_run_hands_its_workers_unread_html_files(monkeypatch: pytest.MonkeyPat
 
         return real_map(func, recorded(items), jobs, limits)
 
-    monkeypatch.setattr(pipeline, "map_documents", spy)
+    monkeypatch.setattr(local, "map_documents", spy)
     folder = Path(__file__).parent.parent / "fixtures" / "demo"
-    outcomes = list(pipeline.iter_outcomes([folder], Config(run=RunConfig(jobs=2))))
+    outcomes = list(local.iter_outcomes([folder], Config(run=RunConfig(jobs=2))))
     assert handed and set(handed) == {"HtmlFile"} and len(handed) == len(outcomes)
     assert [o.id for o in outcomes] == [d.id for d in iter_documents([folder])]
     assert sum(o.article is not None for o in outcomes) > len(outcomes) // 2
@@ -160,7 +160,7 @@ def test_a_file_is_read_whole_whatever_size_it_reported(
     """The read buffer is sized from fstat; a file that grew (or shrank) since is still read whole, within the cap."""
     import os
 
-    from cleaner import readers
+    from cleaner.io import readers
 
     path = tmp_path / "page.html"
     path.write_bytes(PAGE)

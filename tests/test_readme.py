@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,15 +14,58 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)
 
 
-@pytest.mark.parametrize("block", PYTHON_BLOCKS, ids=[f"block{i}" for i in range(len(PYTHON_BLOCKS))])
-def test_python_examples_run(block: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+# a byte-identical copy of a page of the demo's seven-source story, under another name: the README's examples must
+# handle exact duplicates in their input (two ids, one cluster), as `cleaner run` does
+ORIGINAL = "gulf-ledger/iran-missile-programme-red-line.html"
+COPY = "mirror/iran-missile-programme-red-line.html"
+
+
+@pytest.fixture(scope="module")
+def demo_with_a_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("readme") / "demo"
+    shutil.copytree(ROOT / "fixtures" / "demo", folder)
+    (folder / COPY).parent.mkdir()
+    shutil.copyfile(folder / ORIGINAL, folder / COPY)
+    return folder
+
+
+def run_block(block: str, demo: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    """Run a README block as written, from the repository root, on the demo plus the copy (the only change)."""
+    assert '"fixtures/demo"' in block, "the examples read the demo corpus"
+    exec(compile(block.replace('"fixtures/demo"', repr(str(demo))), "README.md", "exec"), {"__name__": "readme"})
+    return capsys.readouterr().out
+
+
+def test_there_are_two_python_examples() -> None:
+    assert len(PYTHON_BLOCKS) == 2
+
+
+def test_pipeline_example_clusters_the_demo_with_its_copy(
+    demo_with_a_copy: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(ROOT)
-    exec(compile(block, "README.md", "exec"), {"__name__": "readme_example"})
-    printed = capsys.readouterr().out
-    # the demo corpus holds two multi-source events: the seed story at seven outlets and a two-copy story
+    printed = run_block(PYTHON_BLOCKS[0], demo_with_a_copy, capsys)
+    # the demo holds two multi-source events: the seed story at seven outlets (eight pages with the copy) and a
+    # two-copy story
     sizes = sorted(int(n) for n in re.findall(r" has (\d+) sources", printed))
-    assert sizes == [2, 7], printed
+    assert sizes == [2, 8], printed
     assert len(re.findall(r"^skipped ", printed, flags=re.MULTILINE)) == 4  # the demo's broken files
+
+
+def test_records_example_finds_the_copy_by_query(
+    demo_with_a_copy: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(ROOT)
+    printed = run_block(PYTHON_BLOCKS[1], demo_with_a_copy, capsys)
+    # rglob lists gulf-ledger/ before mirror/: the copy arrives after its original and is found to contain all of
+    # an earlier page (the original, or a trimmed copy listed first on equal similarity)
+    line = next(line for line in printed.splitlines() if line.startswith(f"{demo_with_a_copy / COPY} copies "))
+    assert line.endswith("(1.00)"), line
+    # the .html pages among the broken files: empty, an image, a JSON API response
+    assert len(re.findall(r"^rejected ", printed, flags=re.MULTILINE)) == 3, printed
+    copies = re.findall(r"^(\S+) copies ", printed, flags=re.MULTILINE)
+    # the eight pages of the seed story find an earlier one, but the first; the two-copy story's second page
+    assert len(copies) == 8, printed
 
 
 def test_readme_has_the_two_setup_commands() -> None:
@@ -63,9 +107,10 @@ def test_every_option_in_the_options_table_exists_on_run() -> None:
 
 @pytest.mark.parametrize("words", COMMAND_LINES, ids=[" ".join(w[:3]) for w in COMMAND_LINES])
 def test_every_option_in_a_command_example_exists_on_its_command(words: list[str]) -> None:
-    assert words[1] in {"run", "extract", "dedup", "explain", "check"}, words
-    used = {word for word in words[2:] if OPTION.fullmatch(word)}
-    assert sorted(used - _help(words[1])) == []
+    assert words[1] in {"run", "extract", "dedup", "explain", "check", "index"}, words
+    command = words[1:3] if words[1] == "index" else words[1:2]  # `cleaner index show|stats`
+    used = {word for word in words[len(command) + 1 :] if OPTION.fullmatch(word)}
+    assert sorted(used - _help(*command)) == []
 
 
 def test_the_readme_example_commands_run_on_the_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,11 +10,12 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from cleaner import pipeline
+from cleaner import stages
 from cleaner.config import Config
-from cleaner.explain import RunOutputs, load_outputs
 from cleaner.index import write_run_with_index
-from cleaner.models import Article, Removal, RunReport
+from cleaner.models import Article, Outcome, Removal, RunReport
+from cleaner.outputs import files
+from cleaner.outputs.files import RunOutputs, load_outputs
 from cleaner.report import link, render_report, side_by_side, write_report
 from tests.conftest import read_jsonl
 from tests.test_index import CUT, _story, _words
@@ -126,10 +127,10 @@ def _hostile_run(out: Path, fmt: str = "jsonl") -> tuple[RunReport, RunOutputs]:
         title="twin",
         site="ok",
     )
-    outcomes = [pipeline.Outcome(a.id, a.source, article=a) for a in (article, twin)]
-    outcomes.append(pipeline.Outcome("bad", f"feed/{HOSTILE}", reason=f"not html: {HOSTILE}"))
-    clusters = pipeline.cluster_articles([article, twin], Config())
-    return pipeline.write_run_records(out, outcomes, clusters, fmt)
+    outcomes = [Outcome(a.id, a.source, article=a) for a in (article, twin)]
+    outcomes.append(Outcome("bad", f"feed/{HOSTILE}", reason=f"not html: {HOSTILE}"))
+    clusters = stages.cluster_articles([article, twin], Config())
+    return files.write_run_records(out, outcomes, clusters, fmt)
 
 
 def test_text_from_documents_cannot_inject_markup(tmp_path: Path) -> None:
@@ -165,7 +166,7 @@ def test_an_indexed_run_shows_earlier_events_with_all_sources(tmp_path: Path) ->
         "day2": [Article("d2-b", "d2/b", None, "\n".join(story[:5]), site="Beta", title="second")],
     }
     for day, articles in days.items():
-        outcomes = [pipeline.Outcome(a.id, a.source, article=a) for a in articles]
+        outcomes = [Outcome(a.id, a.source, article=a) for a in articles]
         write_run_with_index(tmp_path / day, outcomes, tmp_path / "index", config)
     page = lxml.html.fromstring(write_report(tmp_path / "day2").read_text(encoding="utf-8"))
     (event,) = page.xpath('//*[@id="events"]//article[@class="event"]')

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cleaner.workers import Failure, Limits, map_documents
+from cleaner.engines.pool import Failure, Limits, map_documents
 
 
 def square_or_misbehave(value: int) -> int:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cleaner.models import ManifestEntry
-from cleaner.writers import atomic_path, dumps, read_records, write_records
+from cleaner.io.writers import atomic_path, dumps, read_records, write_records
+from cleaner.outputs.records import ManifestEntry
 
 RECORDS = [{"id": "a", "text": "Één\nzwei", "sources": [{"id": "a", "similarity": 1.0}]}, {"id": "b", "text": "x"}]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from cleaner.check.codes import RULES, Rule
 from cleaner.check.command import check, main, register
 from cleaner.check.config import CheckConfig, CheckSettings, load_check_settings
-from cleaner.check.engine import CheckOptions, CheckResult, check_paths
 from cleaner.check.findings import Finding, RecordRef
+from cleaner.check.runner import CheckOptions, CheckResult, check_paths
 
 __all__ = [
     "RULES",

@@ -1,9 +1,15 @@
 """The committed baseline (`.cleaner-baseline.json`), in the spirit of detect-secrets' `.secrets.baseline`.
 
-It holds (1) the accepted findings, keyed by record id + rule (+ the other record's id for pairs), never by line
-number, so edits elsewhere in a file do not resurrect them; and (2) the signatures of every committed record, so a
-commit that touches one file is still checked for duplicates against all the others. Paths are relative to the
-baseline's folder with "/" separators; the file is written deterministically, one record per line, to diff well.
+It holds (1) the accepted findings, keyed by record id + rule + what was found (the other record's id for pairs, the
+finding's fingerprint otherwise: for a clutter line, a hash of its normalised text), never by line number, so edits
+elsewhere in a file do not resurrect them while a new clutter line in an accepted record is reported; and (2) the
+signatures of every committed record, so a commit that touches one file is still checked for duplicates against all
+the others. Paths are relative to the baseline's folder with "/" separators; the file is written deterministically,
+one record per line, to diff well.
+
+Format 1 keyed accepted findings by record and code alone: one accepted clutter line hid every later one in that
+record. It is refused with how to rewrite it rather than read, since reading it would keep hiding exactly those
+lines, silently (pre-commit shows nothing of a hook that passes).
 """
 
 from __future__ import annotations
@@ -20,10 +26,10 @@ from cleaner.check import signatures as sigs
 from cleaner.check.duplicates import Entry
 from cleaner.check.findings import Finding, RecordRef
 from cleaner.errors import ConfigError, IndexMismatchError
-from cleaner.writers import atomic_path
+from cleaner.io.writers import atomic_path
 
-VERSION = 1
-AcceptedKey = tuple[str, str, str]  # (record id, code, other record id or "")
+VERSION = 2
+AcceptedKey = tuple[str, str, str]  # (record id, code, other record id for pairs, else the finding's fingerprint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +48,10 @@ class Accepted:
     record: str
     code: str
     other: str = ""
+    fingerprint: str = ""
 
     def key(self) -> AcceptedKey:
-        return self.record, self.code, self.other
+        return self.record, self.code, self.other or self.fingerprint
 
 
 @dataclass(slots=True)
@@ -88,6 +95,12 @@ def load(path: Path, spec: sigs.SignatureSpec, keys: dict[str, str]) -> Baseline
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ConfigError(f"{path}: not a readable baseline ({exc}); delete it and rerun --update-baseline") from exc
+    if isinstance(data, dict) and data.get("version") == 1:
+        raise IndexMismatchError(
+            f"{path}: baseline format 1 accepts findings per record and code, which hides new clutter lines in a "
+            "record with an accepted one; rewrite it with `cleaner check --update-baseline` over the whole dataset "
+            "(this accepts every current finding: review its diff before committing it)"
+        )
     if not isinstance(data, dict) or data.get("version") != VERSION:
         raise IndexMismatchError(
             f"{path}: baseline version {data.get('version')!r}, expected {VERSION}; rerun "
@@ -127,7 +140,9 @@ def _parse(data: dict[str, Any], spec: sigs.SignatureSpec, keys: dict[str, str])
         for file, items in data.get("records", {}).items()
     }
     accepted = [
-        Accepted(str(a["path"]), str(a["record"]), str(a["code"]), str(a.get("other", "")))
+        Accepted(
+            str(a["path"]), str(a["record"]), str(a["code"]), str(a.get("other", "")), str(a.get("fingerprint", ""))
+        )
         for a in data.get("accepted", [])
     ]
     return Baseline(spec, keys, records, accepted)
@@ -167,8 +182,10 @@ def updated(
             StoredRecord(file, e.ref.line, e.ref.id, e.hash, e.sig, e.explicit_id) for e in entries
         ]
     for finding in findings:
-        record, code, other = finding.key()
-        baseline.accepted.append(Accepted(paths.to_stored(finding.path), record, code, other))
+        file = paths.to_stored(finding.path)
+        record, code, _ = finding.key(file)
+        other = finding.other.id if finding.other else ""
+        baseline.accepted.append(Accepted(file, record, code, other, "" if other else finding.fingerprint))
     return baseline
 
 
@@ -178,7 +195,7 @@ def dumps(baseline: Baseline) -> str:
     def line(obj: dict[str, Any]) -> str:
         return json.dumps(obj, ensure_ascii=False, sort_keys=True)
 
-    accepted = sorted({(a.path, a.record, a.code, a.other) for a in baseline.accepted})
+    accepted = sorted({(a.path, a.record, a.code, a.other, a.fingerprint) for a in baseline.accepted})
     out = [
         "{",
         f'  "version": {VERSION},',
@@ -186,7 +203,10 @@ def dumps(baseline: Baseline) -> str:
         f'  "keys": {line(baseline.keys)},',
         '  "accepted": [',
     ]
-    rows = [line({"path": p, "record": r, "code": c, **({"other": o} if o else {})}) for p, r, c, o in accepted]
+    rows = [
+        line({"path": p, "record": r, "code": c, **({"other": o} if o else {}), **({"fingerprint": f} if f else {})})
+        for p, r, c, o, f in accepted
+    ]
     out.append(",\n".join(f"    {row}" for row in rows))
     out.append("  ],")
     out.append('  "records": {')

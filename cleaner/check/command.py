@@ -6,13 +6,13 @@ from __future__ import annotations
 import dataclasses
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 import typer
 
 from cleaner.check import report
 from cleaner.check.config import CheckSettings, load_check_settings
-from cleaner.check.engine import CheckOptions, check_paths
+from cleaner.check.runner import CheckOptions, check_paths
 from cleaner.errors import CleanerError
 
 EXIT_ERROR = 2
@@ -36,7 +36,7 @@ def _settings(
     id_key: str | None,
 ) -> CheckSettings:
     settings = load_check_settings(config_file)
-    changes = {
+    changes: dict[str, Any] = {
         "select": _split(select),
         "ignore": _split(ignore),
         "min_chars": min_chars,
@@ -67,7 +67,9 @@ def check(
     baseline: Annotated[
         Path | None,
         typer.Option(
-            "--baseline", help="Baseline file (default: the config's check.baseline, else .cleaner-baseline.json)."
+            "--baseline",
+            help="Baseline file (default: the config's check.baseline, else the nearest .cleaner-baseline.json "
+            "up to the repository root).",
         ),
     ] = None,
     no_baseline: Annotated[bool, typer.Option("--no-baseline", help="Ignore the baseline: report everything.")] = False,
@@ -87,7 +89,11 @@ def check(
     id_key: Annotated[str | None, typer.Option("--id-key", help="JSONL: the field holding the record id.")] = None,
     config_file: Annotated[
         Path | None,
-        typer.Option("--config", help="TOML config file (default: tool.cleaner table of the nearest pyproject.toml)."),
+        typer.Option(
+            "--config",
+            help="TOML config file (default: the tool.cleaner table of the nearest pyproject.toml that has one, up to "
+            "the repository root).",
+        ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary line on stderr.")] = False,
 ) -> None:
@@ -126,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as exc:
         return exc.exit_code
     except _CLICK_ERROR as exc:  # usage errors: click prints usage and the message
-        exc.show()
+        cast(Any, exc).show()  # a click.ClickException
         return EXIT_ERROR
     except typer.Abort:
         return EXIT_ERROR

@@ -8,7 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from cleaner.check.codes import resolve
-from cleaner.config import Config, _coerce, config_from_mapping, read_tool_table
+from cleaner.config import (
+    Config,
+    _coerce,
+    config_from_mapping,
+    find_pyproject,
+    project_folders,
+    read_tool_table,
+    repository_root,
+)
 from cleaner.errors import ConfigError
 
 
@@ -22,7 +30,9 @@ class CheckConfig:
         than the pipeline's 0.5 (dedup.containment_threshold), which is tuned to merge OCR-noisy copies: a rule
         that blocks a commit should fire on clear copies only.
     allow_key: a record field listing codes to ignore for that record, e.g. {"cleaner_allow": ["CLN502"]}.
-    baseline: the committed baseline file, relative to the working directory (pre-commit runs at the repo root).
+    baseline: the committed baseline file, relative to the folder of the config file that sets it; without a config
+        file, the nearest one found from the working directory up to the repository root, else one to create
+        there (see `baseline_file`).
     """
 
     select: tuple[str, ...] = ("CLN",)
@@ -54,10 +64,26 @@ class CheckConfig:
 
 @dataclass(frozen=True, slots=True)
 class CheckSettings:
-    """The check's own settings plus the pipeline config it shares (clutter rules, MinHash parameters)."""
+    """The check's own settings plus the pipeline config it shares (clutter rules, MinHash parameters), and the
+    file they were read from (None: defaults)."""
 
     check: CheckConfig = field(default_factory=CheckConfig)
     config: Config = field(default_factory=Config)
+    source: Path | None = None
+
+    def baseline_file(self, search_from: Path | None = None) -> Path:
+        """Where the baseline is: relative to the config file that was read, else the nearest existing one between
+        the working directory and the repository root, else a new one at the repository root. So it is found the
+        same from any subfolder as from the root, where pre-commit runs. Outside a repository: the working
+        directory's."""
+        if self.source is not None:
+            return self.source.resolve().parent / self.check.baseline
+        start = (search_from or Path.cwd()).resolve()
+        root = repository_root(start)
+        if root is None:
+            return start / self.check.baseline
+        existing = (folder / self.check.baseline for folder in project_folders(start))
+        return next((path for path in existing if path.is_file()), root / self.check.baseline)
 
 
 def check_config_from_mapping(table: dict[str, Any], where: str) -> CheckConfig:
@@ -71,17 +97,9 @@ def check_config_from_mapping(table: dict[str, Any], where: str) -> CheckConfig:
     return config
 
 
-def find_pyproject(search_from: Path | None = None) -> Path | None:
-    start = (search_from or Path.cwd()).resolve()
-    for folder in (start, *start.parents):
-        candidate = folder / "pyproject.toml"
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def load_check_settings(config_file: Path | None = None, search_from: Path | None = None) -> CheckSettings:
-    """`--config FILE`, else `[tool.cleaner]` of the nearest pyproject.toml, else defaults (as `load_config`)."""
+    """`--config FILE`, else `[tool.cleaner]` of the nearest pyproject.toml that has one, up to the repository root,
+    else defaults (as `load_config`)."""
     source = config_file if config_file is not None else find_pyproject(search_from)
     if source is None:
         return CheckSettings()
@@ -89,4 +107,5 @@ def load_check_settings(config_file: Path | None = None, search_from: Path | Non
     return CheckSettings(
         check=check_config_from_mapping(table.get("check", {}), str(source)),
         config=config_from_mapping(table, str(source)),
+        source=source,
     )

@@ -35,8 +35,8 @@ _MOJIBAKE = re.compile(
 )
 # Thaana and NKo (U+0780-U+07FF) are what "Þ"/"ß" + symbol would decode to: far likelier to be real text.
 _IMPLAUSIBLE = re.compile("[\u0780-\u07ff]")
-_REPLACEMENT = "\ufffd"
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+REPLACEMENT = "\ufffd"
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +73,10 @@ def find_mojibake(text: str) -> Mojibake | None:
 
 def find_replacement(text: str) -> tuple[int, int]:
     """How many U+FFFD there are and where the first one is (-1: none)."""
-    return text.count(_REPLACEMENT), text.find(_REPLACEMENT)
+    return text.count(REPLACEMENT), text.find(REPLACEMENT)
 
 
 def find_controls(text: str) -> tuple[list[str], int]:
     """Control characters other than tab, newline and carriage return (C0, DEL and C1), and the first's offset."""
-    found = _CONTROL.search(text)
-    return _CONTROL.findall(text), found.start() if found else -1
+    found = CONTROL.search(text)
+    return CONTROL.findall(text), found.start() if found else -1

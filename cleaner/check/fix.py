@@ -17,7 +17,7 @@ from pathlib import Path
 
 from cleaner.check.findings import Finding
 from cleaner.check.records import file_kind, read_bytes
-from cleaner.writers import atomic_path
+from cleaner.io.writers import atomic_path
 
 FIXABLE = frozenset({"CLN101", "CLN201"})
 

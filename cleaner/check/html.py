@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from cleaner.check.config import CheckSettings
-from cleaner.extract import extract_article
+from cleaner.extract.core import extract_article
 from cleaner.models import RawDocument
 
 

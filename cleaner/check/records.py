@@ -34,7 +34,8 @@ class Record:
 
     path: str  # as displayed: relative to the working directory when possible, "/" separators
     line: int  # 1-based line of the record (JSONL) or 1 (whole-file records)
-    id: str  # the id field; else a content hash for JSONL, the path for whole-file records
+    id: str  # the id field; else the file's name (see read_file) plus a content hash for JSONL, the name alone for
+    # whole-file records
     text: str
     kind: Kind
     allow: frozenset[str] = frozenset()  # selectors from the inline allow field
@@ -104,19 +105,24 @@ class FileRead:
     findings: list[Finding] = field(default_factory=list)
 
 
-def read_file(path: Path, settings: CheckSettings) -> FileRead:
-    """Records and read-level findings of one dataset file."""
+def read_file(path: Path, settings: CheckSettings, name: str | None = None) -> FileRead:
+    """Records and read-level findings of one dataset file.
+
+    `name` is the file's path as the ids of records without an id field are made from it: relative to the
+    baseline's folder, so that an id is the same whichever folder the check runs from (default: the shown path).
+    """
     shown = display_path(path)
+    name = name or shown
     kind = file_kind(path) or "txt"  # a file named explicitly is read as text whatever its suffix
     try:
         data = read_bytes(path)
     except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
         return FileRead(findings=[Finding(shown, 1, "CLN404", f"cannot read the file: {exc}")])
     if kind == "jsonl":
-        return _read_jsonl(shown, data, settings)
+        return _read_jsonl(shown, name, data, settings)
     if kind == "html":
-        return _read_html(path, shown, data, settings)
-    return _read_text(shown, data)
+        return _read_html(path, shown, name, data, settings)
+    return _read_text(shown, name, data)
 
 
 def _bad_utf8(shown: str, line: int, exc: UnicodeDecodeError) -> Finding:
@@ -129,27 +135,27 @@ def _bad_utf8(shown: str, line: int, exc: UnicodeDecodeError) -> Finding:
     )
 
 
-def _read_text(shown: str, data: bytes) -> FileRead:
+def _read_text(shown: str, name: str, data: bytes) -> FileRead:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         return FileRead(findings=[_bad_utf8(shown, data[: exc.start].count(b"\n") + 1, exc)])
     text = text.removeprefix("\ufeff")
-    return FileRead(records=[Record(shown, 1, shown, text, "txt")])
+    return FileRead(records=[Record(shown, 1, name, text, "txt")])
 
 
-def _read_html(path: Path, shown: str, data: bytes, settings: CheckSettings) -> FileRead:
+def _read_html(path: Path, shown: str, name: str, data: bytes, settings: CheckSettings) -> FileRead:
     from cleaner.check.html import extract_text  # trafilatura is imported only when HTML is checked
 
     try:
         text = extract_text(path, data, settings)
     except ExtractionError as exc:
         code = "CLN201" if exc.reason.startswith("empty") else "CLN304" if exc.reason == "undecodable" else "CLN404"
-        return FileRead(findings=[Finding(shown, 1, code, f"{exc.reason}: {exc.detail}", record_id=shown)])
-    return FileRead(records=[Record(shown, 1, shown, text, "html")])
+        return FileRead(findings=[Finding(shown, 1, code, f"{exc.reason}: {exc.detail}", record_id=name)])
+    return FileRead(records=[Record(shown, 1, name, text, "html")])
 
 
-def _read_jsonl(shown: str, data: bytes, settings: CheckSettings) -> FileRead:
+def _read_jsonl(shown: str, name: str, data: bytes, settings: CheckSettings) -> FileRead:
     result = FileRead()
     seen_hashes: dict[str, int] = {}
     for number, raw in enumerate(data.split(b"\n"), start=1):
@@ -160,7 +166,7 @@ def _read_jsonl(shown: str, data: bytes, settings: CheckSettings) -> FileRead:
         except UnicodeDecodeError as exc:
             result.findings.append(_bad_utf8(shown, number, exc))
             continue
-        record, finding = _parse_record(shown, number, line.removeprefix("\ufeff"), settings, seen_hashes)
+        record, finding = _parse_record(shown, name, number, line.removeprefix("\ufeff"), settings, seen_hashes)
         if record is not None:
             result.records.append(record)
         if finding is not None:
@@ -169,7 +175,7 @@ def _read_jsonl(shown: str, data: bytes, settings: CheckSettings) -> FileRead:
 
 
 def _parse_record(
-    shown: str, number: int, line: str, settings: CheckSettings, seen_hashes: dict[str, int]
+    shown: str, name: str, number: int, line: str, settings: CheckSettings, seen_hashes: dict[str, int]
 ) -> tuple[Record | None, Finding | None]:
     check = settings.check
     try:
@@ -184,7 +190,7 @@ def _parse_record(
     allow = _allow(obj.get(check.allow_key))
     if not isinstance(text, str):
         what = "missing" if text is None else f"a {type(text).__name__}, not a string"
-        record_id = str(raw_id) if explicit else f"{shown}:{number}"
+        record_id = str(raw_id) if explicit else f"{name}:{number}"
         return None, Finding(
             shown, number, "CLN402", f"field {check.text_key!r} is {what}", record_id=record_id, allow=allow
         )
@@ -194,7 +200,7 @@ def _parse_record(
         digest = text_hash(text)[:16]
         seen_hashes[digest] = seen_hashes.get(digest, 0) + 1
         suffix = f"~{seen_hashes[digest]}" if seen_hashes[digest] > 1 else ""
-        record_id = f"{shown}#{digest}{suffix}"
+        record_id = f"{name}#{digest}{suffix}"
     return Record(shown, number, record_id, text, "jsonl", allow, explicit), None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TextIO
 
-from cleaner.check.engine import CheckResult
+from cleaner.check.runner import CheckResult
 
 FORMATS = ("text", "json", "github")
 

@@ -1,11 +1,19 @@
-"""Rules that look at one record's text: clutter lines, empty/short text, broken encoding."""
+"""Rules that look at one record's text: clutter lines, empty/short text, broken encoding.
+
+Each finding carries a fingerprint of what it found, which the baseline keys on: a clutter line's normalised text
+(numbered when the same line recurs in the record), a short text's own text, and for broken encoding the lines that
+hold it. So an accepted finding stays quiet while that stays as it was, and anything new is reported.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
+
 from cleaner.check.config import CheckSettings
-from cleaner.check.encoding import find_controls, find_mojibake, find_replacement
+from cleaner.check.encoding import CONTROL, REPLACEMENT, find_controls, find_mojibake, find_replacement
 from cleaner.check.findings import Finding
-from cleaner.check.records import Record
+from cleaner.check.records import Record, text_hash
 from cleaner.clutter import find_clutter_lines
 from cleaner.models import Removal
 
@@ -42,8 +50,29 @@ def _line_at(record: Record, offset: int) -> int:
     return record.line
 
 
-def _finding(record: Record, line: int, code: str, message: str, paragraph: int | None = None) -> Finding:
-    return Finding(record.path, line, code, message, record_id=record.id, allow=record.allow, paragraph=paragraph)
+def fingerprint_of(text: str) -> str:
+    """A short hash of text with whitespace collapsed and case folded (64 bits: unique within one record)."""
+    return text_hash(text)[:16]
+
+
+def _lines_fingerprint(text: str, holds: Callable[[str], bool]) -> str:
+    """The fingerprint of the distinct lines of `text` for which `holds` is true."""
+    return fingerprint_of("\n".join(sorted({line.strip() for line in text.split("\n") if holds(line)})))
+
+
+def _finding(
+    record: Record, line: int, code: str, message: str, paragraph: int | None = None, fingerprint: str = ""
+) -> Finding:
+    return Finding(
+        record.path,
+        line,
+        code,
+        message,
+        record_id=record.id,
+        allow=record.allow,
+        paragraph=paragraph,
+        fingerprint=fingerprint,
+    )
 
 
 def text_findings(record: Record, settings: CheckSettings, codes: frozenset[str]) -> list[Finding]:
@@ -60,11 +89,15 @@ def text_findings(record: Record, settings: CheckSettings, codes: frozenset[str]
 
 def _clutter(record: Record, settings: CheckSettings) -> list[Finding]:
     out = []
+    seen: Counter[str] = Counter()
     for index, removal in clutter_lines(record, settings):
         where = "" if record.kind == "txt" else f"paragraph {index + 1}: "
         message = f"{where}clutter line ({removal.rule}): {shorten(removal.text)!r}"
         line = _line_at(record, _offset_of_line(record.text, index))
-        out.append(_finding(record, line, "CLN101", message, index + 1))
+        same_text = fingerprint_of(removal.text)
+        seen[same_text] += 1  # a second copy of an accepted line is a new line: "~2"
+        copy = f"~{seen[same_text]}" if seen[same_text] > 1 else ""
+        out.append(_finding(record, line, "CLN101", message, index + 1, same_text + copy))
     return out
 
 
@@ -81,7 +114,7 @@ def _length(record: Record, min_chars: int) -> list[Finding]:
         return [_finding(record, record.line, "CLN201", "empty text")]
     if size < min_chars:
         message = f"text is {size} characters, shorter than min_chars={min_chars}"
-        return [_finding(record, record.line, "CLN202", message)]
+        return [_finding(record, record.line, "CLN202", message, fingerprint=fingerprint_of(record.text))]
     return []
 
 
@@ -94,14 +127,17 @@ def _encoding(record: Record) -> list[Finding]:
             f"mojibake {mojibake.sample!r} (UTF-8 read as cp1252, meant {mojibake.repaired!r}); "
             f"{mojibake.count} broken sequence{'s' if mojibake.count != 1 else ''}"
         )
-        out.append(_finding(record, _line_at(record, mojibake.offset), "CLN301", message))
+        lines = _lines_fingerprint(text, lambda line: find_mojibake(line) is not None)
+        out.append(_finding(record, _line_at(record, mojibake.offset), "CLN301", message, fingerprint=lines))
     count, first = find_replacement(text)
     if count:
         message = f"{count} U+FFFD replacement character{'s' if count != 1 else ''}: the text lost bytes in a decode"
-        out.append(_finding(record, _line_at(record, first), "CLN302", message))
+        lines = _lines_fingerprint(text, lambda line: REPLACEMENT in line)
+        out.append(_finding(record, _line_at(record, first), "CLN302", message, fingerprint=lines))
     controls, first = find_controls(text)
     if controls:
         kinds = ", ".join(sorted({f"U+{ord(ch):04X}" for ch in controls})[:5])
         message = f"{len(controls)} control character{'s' if len(controls) != 1 else ''} ({kinds})"
-        out.append(_finding(record, _line_at(record, first), "CLN303", message))
+        lines = _lines_fingerprint(text, lambda line: CONTROL.search(line) is not None)
+        out.append(_finding(record, _line_at(record, first), "CLN303", message, fingerprint=lines))
     return out

@@ -3,12 +3,16 @@
 Three kinds of evidence: text rules (rules.py), structure from the page's HTML (structure.py) and lines a site repeats
 across its pages (templates.py, a corpus pass after extraction). Detection never edits text; `apply_spans` does, and
 every removed line becomes a `Removal(text, rule, reason)` so it can be audited and overridden.
+
+The decision is settled: text-only detection on the text a run writes finds nothing more (`detect_lines` repeats it on
+the lines it keeps; `settle_text` after steps that change a text later), so `cleaner check` on a run's own output,
+which sees only that text, agrees with the run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from cleaner.clutter.config import RULE_FAMILIES, ClutterConfig
@@ -22,12 +26,15 @@ from cleaner.clutter.rules import (
     rule_set,
 )
 from cleaner.clutter.structure import NO_EVIDENCE, LineEvidence, PageStructure, line_key
-from cleaner.clutter.templates import TEMPLATE_RULE, strip_site_templates
+from cleaner.clutter.templates import LINE_BLOCKS, TEMPLATE_RULE
+from cleaner.clutter.templates import strip_site_templates as strip_template_lines
 from cleaner.clutter.textnorm import fold
 from cleaner.errors import ConfigError
-from cleaner.models import Removal
+from cleaner.models import Article, Removal
 
 __all__ = [
+    "HEADLINE_RULE",
+    "LINE_BLOCKS",
     "RULE_IDS",
     "ClutterConfig",
     "PageStructure",
@@ -36,14 +43,17 @@ __all__ = [
     "check_config",
     "detect_lines",
     "find_clutter_lines",
+    "settle_text",
     "strip_site_templates",
     "word_units",
 ]
 
 
+# The headline line is not clutter but moves to the title field: it still counts as the article's text.
+HEADLINE_RULE = "structure.headline"
 # Structural rules (HTML evidence) and the corpus rule; with the text rules, every id `disabled_rules` accepts.
 STRUCTURE_RULE_IDS = (
-    "structure.headline",
+    HEADLINE_RULE,
     "structure.link_only",
     "structure.tail_outside_body",
     "structure.edge_container",
@@ -65,17 +75,33 @@ class Span:
 def detect_lines(lines: Sequence[str], config: ClutterConfig, structure: PageStructure | None = None) -> list[Span]:
     """Spans for the clutter lines among `lines` (the paragraphs of one article), in line order.
 
-    Without `structure` only text rules run (plain text); with it, the page's markup adds evidence.
+    Without `structure` only text rules run (plain text); with it, the page's markup adds evidence. Either way the
+    result is settled: text-only detection on the lines it keeps finds nothing (see `_settle`).
     """
     if not config.enabled or not lines:
         return []
     rules = _active_rules(config)
     sizes = [word_units(line) for line in lines]
+    tried_at_edge: set[int] = set()
+    spans = _detect_once(lines, sizes, config, structure, rules, tried_at_edge)
+    return spans if rules is None else _settle(lines, sizes, rules, spans, tried_at_edge)
+
+
+def _detect_once(
+    lines: Sequence[str],
+    sizes: list[int],
+    config: ClutterConfig,
+    structure: PageStructure | None,
+    rules: RuleSet | None,
+    tried_at_edge: set[int],
+) -> list[Span]:
+    """One pass over the lines as the page gave them; adds to `tried_at_edge` the lines text rules were tried on in
+    the lead or the tail (or that are too long for any rule)."""
     evidence = [NO_EVIDENCE] * len(lines)
     use_structure = structure is not None and "structure" in config.families
-    if use_structure:
+    if structure is not None and use_structure:
         keys = [line_key(line) for line in lines]
-        structure.locate_body_keys(keys)
+        structure.locate_body_keys(keys, sizes)
         # long lines are never removed on structural evidence and count as prose: skip their lookups
         evidence = [
             structure.evidence_for_key(key) if size <= CONTAINER_MAX_WORDS else NO_EVIDENCE
@@ -85,11 +111,16 @@ def detect_lines(lines: Sequence[str], config: ClutterConfig, structure: PageStr
     text_spans: dict[int, Span] = {}
     if rules is not None:
         for index, line in enumerate(lines):
-            if sizes[index] <= rules.max_words:  # fold only lines some rule could match
-                rule = match_line(line, fold(line), sizes[index], rules, page.at_edge(index))
-                if rule is not None:
-                    text_spans[index] = Span(index, rule.id, rule.reason)
-    if not use_structure:
+            if sizes[index] > rules.max_words:  # fold only lines some rule could match
+                tried_at_edge.add(index)
+                continue
+            edge = page.at_edge(index)
+            if edge:
+                tried_at_edge.add(index)
+            rule = match_line(line, fold(line), sizes[index], rules, edge)
+            if rule is not None:
+                text_spans[index] = Span(index, rule.id, rule.reason)
+    if structure is None or not use_structure:
         return list(text_spans.values())
     page.text_clutter = frozenset(text_spans)  # structural evidence looks past these to the story's own lines
     spans: list[Span] = []
@@ -98,6 +129,37 @@ def detect_lines(lines: Sequence[str], config: ClutterConfig, structure: PageStr
         if span is not None:
             spans.append(span)
     return spans
+
+
+def _settle(
+    lines: Sequence[str], sizes: list[int], rules: RuleSet, spans: list[Span], tried_at_edge: set[int]
+) -> list[Span]:
+    """`spans` plus what text-only detection finds on the kept lines, repeated until it finds nothing more.
+
+    Why: a removal changes the context of the lines around it. The line under a removed disclaimer becomes the
+    lead, a date under a removed teaser becomes the tail, and the page's markup (which made a link-only line "not
+    a real paragraph") is gone from the written text. Text-only detection on that text, which is what `cleaner
+    check` runs, would flag lines a single pass kept (9 on the WCXB dev articles). A kept line's text can only
+    match anew when it moves into the lead or the tail (EDGE rules; with edge=False a rule set matches a subset of
+    what it matches with edge=True), so only those lines are tried again: the loop costs one prose scan per pass.
+    """
+    removed = {span.line for span in spans}
+    settled = list(spans)
+    while True:
+        kept = [index for index in range(len(lines)) if index not in removed]
+        page = _Page([lines[i] for i in kept], [sizes[i] for i in kept], [NO_EVIDENCE] * len(kept))
+        found: list[Span] = []
+        for position, index in enumerate(kept):
+            if index in tried_at_edge or not page.at_edge(position):
+                continue
+            tried_at_edge.add(index)
+            rule = match_line(lines[index], fold(lines[index]), sizes[index], rules, True)
+            if rule is not None:
+                found.append(Span(index, rule.id, rule.reason))
+        if not found:
+            return sorted(settled, key=lambda span: span.line)
+        settled.extend(found)
+        removed.update(span.line for span in found)
 
 
 def apply_spans(lines: Sequence[str], spans: Sequence[Span], config: ClutterConfig) -> tuple[str, list[Removal]]:
@@ -113,11 +175,48 @@ def apply_spans(lines: Sequence[str], spans: Sequence[Span], config: ClutterConf
 
 
 def find_clutter_lines(text: str, config: ClutterConfig | None = None) -> list[Removal]:
-    """Text-only detection on plain text (no HTML): the residual-clutter check for datasets."""
+    """Text-only detection on plain text (no HTML): the residual-clutter check for datasets. It finds nothing in
+    the texts a run writes, whose last clutter decision was this same one (`detect_lines`, `settle_text`)."""
     config = config or ClutterConfig()
     lines = [line.strip() for line in text.split("\n")]
     kept = [line for line in lines if line]
     return [Removal(kept[span.line], span.rule, span.reason) for span in detect_lines(kept, config)]
+
+
+def settle_text(text: str, removed: Sequence[Removal], config: ClutterConfig) -> tuple[str, list[Removal]]:
+    """`text` after a step outside `detect_lines` changed it (site template lines dropped, mojibake repaired), with
+    the lines text-only detection now finds removed too (with `mark_only`, only recorded) and `removed` extended.
+
+    With `mark_only` the text still holds the lines `removed` names; they are left out of the detection, as they
+    would be from the text of a run that removes them.
+    """
+    lines = text.split("\n")
+    marked = {removal.text for removal in removed} if config.mark_only else set()
+    present = [i for i, line in enumerate(lines) if line.strip() and line.strip() not in marked]
+    spans = detect_lines([lines[i].strip() for i in present], config)
+    if not spans:
+        return text, list(removed)
+    found = [Removal(lines[present[span.line]].strip(), span.rule, span.reason) for span in spans]
+    if not config.mark_only:
+        drop = {present[span.line] for span in spans}
+        text = "\n".join(line for index, line in enumerate(lines) if index not in drop)
+    return text, [*removed, *found]
+
+
+def strip_site_templates(articles: Sequence[Article], config: ClutterConfig, min_chars: int = 0) -> list[Article]:
+    """New articles with each site's template lines removed (or only marked) and recorded as Removals (see
+    `templates`; a page that would keep less than `min_chars` keeps its lines), each changed text then settled
+    (`settle_text`): dropping a site's signature moves its tail up."""
+    stripped = strip_template_lines(articles, config, min_chars)
+    return [
+        new if new.text == old.text and len(new.removed) == len(old.removed) else _settled(new, config)
+        for old, new in zip(articles, stripped, strict=True)
+    ]
+
+
+def _settled(article: Article, config: ClutterConfig) -> Article:
+    text, removed = settle_text(article.text, article.removed, config)
+    return article if len(removed) == len(article.removed) else replace(article, text=text, removed=removed)
 
 
 @lru_cache(maxsize=64)
@@ -187,19 +286,36 @@ def word_units(line: str) -> int:
 class _Page:
     """Per-article context: which lines are real paragraphs, where the body starts and ends."""
 
-    __slots__ = ("_lone_links", "evidence", "first", "last", "lines", "real", "sizes", "text_clutter")
+    __slots__ = (
+        "_lone_links",
+        "core_first",
+        "core_last",
+        "evidence",
+        "first",
+        "last",
+        "lines",
+        "real",
+        "sizes",
+        "text_clutter",
+    )
 
     def __init__(self, lines: Sequence[str], sizes: list[int], evidence: list[LineEvidence]) -> None:
         self.lines = lines
         self.sizes = sizes
         self.evidence = evidence
+        # prose outside the located body (a menu's descriptions, an author box) is not where the story starts or
+        # ends: the lead and the tail are where the page's markup puts them, not only where long lines are
         self.real = [
-            _prose(line, size) and not ev.link_only and ev.link_share < 0.5
+            _prose(line, size) and not ev.link_only and ev.link_share < 0.5 and not ev.outside_body
             for line, size, ev in zip(lines, sizes, evidence, strict=True)
         ]
         real_indices = [index for index, real in enumerate(self.real) if real]
         self.first = real_indices[0] if real_indices else len(lines)
         self.last = real_indices[-1] if real_indices else -1
+        # the story's own blocks by DOM position: children of the body's densest paragraph cluster
+        core = [index for index, ev in enumerate(evidence) if ev.in_core and not ev.link_only]
+        self.core_first = core[0] if core else len(lines)
+        self.core_last = core[-1] if core else -1
         self._lone_links: int | None = None
         self.text_clutter: frozenset[int] = frozenset()  # lines a text rule removes
 
@@ -244,10 +360,31 @@ class _Page:
         return self._real_neighbour(index, -1) and self._real_neighbour(index, 1)
 
     def _real_neighbour(self, index: int, step: int) -> bool:
+        index = self._neighbour(index, step)
+        return 0 <= index < len(self.lines) and self.real[index]
+
+    def _neighbour(self, index: int, step: int) -> int:
         index += step
         while 0 <= index < len(self.lines) and index in self.text_clutter:
             index += step
-        return 0 <= index < len(self.lines) and self.real[index]
+        return index
+
+    def among_story_blocks(self, index: int) -> bool:
+        """The line's block sits among the story's own blocks in the page: a child of the body's densest paragraph
+        cluster, with the cluster's text lines right before and after it (short paragraphs count: a results table
+        set as one line per paragraph has no long ones)."""
+        if not (self.evidence[index].in_core and min(self.first, self.core_first) < index):
+            return False
+        if index >= max(self.last, self.core_last):
+            return False
+        return self._story_block(self._neighbour(index, -1)) and self._story_block(self._neighbour(index, 1))
+
+    def _story_block(self, index: int) -> bool:
+        """A paragraph of the story: a real one, or a short one of the core that is not a heading or a link."""
+        if not 0 <= index < len(self.lines):
+            return False
+        ev = self.evidence[index]
+        return self.real[index] or (ev.in_core and not ev.heading and not ev.link_only and ev.link_share < 0.5)
 
 
 def _placed_like_teaser(index: int, page: _Page, line: str, ev: LineEvidence) -> bool:
@@ -263,19 +400,36 @@ def _placed_like_teaser(index: int, page: _Page, line: str, ev: LineEvidence) ->
 
 def _lone_teaser(index: int, page: _Page, line: str, size: int, ev: LineEvidence) -> bool:
     """A paragraph that is nothing but a headline linking to another article of the site, set between two of the
-    story's paragraphs: an inline "related" teaser. Guards for real content that is a link: a list item or a link
-    next to a heading, another link or a list (references, resources, a table of contents, "More posts:"), a link
-    the previous line announces, a link to a section (#fragment), a line ending like a sentence or a clause, and a
-    page with many such lines (a listicle's linked item names)."""
-    if not (ev.sole_paragraph_link and not ev.in_list and not ev.outside_body and page.in_middle(index)):
+    story's paragraphs (long ones, or the short blocks of the body's core around it in the page, as in a results
+    table set one line per paragraph): an inline "related" teaser. Guards for real content that is a link: a list
+    item or a link next to a heading, another link or a list (references, resources, a table of contents, "More
+    posts:"), a link the previous line announces, a link to a section (#fragment), a line ending like a sentence or
+    a clause, and a page with many such lines (a listicle's linked item names)."""
+    if not (ev.sole_paragraph_link and not ev.in_list and not ev.outside_body):
         return False
-    if not LONE_TEASER_MIN_WORDS <= size <= LONE_TEASER_MAX_WORDS or "#" in (ev.href or ""):
+    if not LONE_TEASER_MIN_WORDS <= size <= LONE_TEASER_MAX_WORDS or not _headline_like(index, page, line, ev):
         return False
-    if line.rstrip().rstrip(_HEADLINE_END_STRIP)[-1:] in _NOT_HEADLINE_END:
+    placed = (page.in_middle(index) and page.between_paragraphs(index)) or page.among_story_blocks(index)
+    return placed and page.lone_links() <= LONE_TEASERS_PER_PAGE
+
+
+def _headline_like(index: int, page: _Page, line: str, ev: LineEvidence) -> bool:
+    """Ends like a headline (not a sentence or a clause), is not a link to a section of this page, and the line
+    before does not announce it ("...the full ruling is here:")."""
+    if "#" in (ev.href or "") or line.rstrip().rstrip(_HEADLINE_END_STRIP)[-1:] in _NOT_HEADLINE_END:
         return False
-    if page.lines[index - 1].rstrip().endswith(":"):  # "...the full ruling is here:" announces the link
+    return index == 0 or not page.lines[index - 1].rstrip().endswith(":")
+
+
+def _labelled_teaser(index: int, page: _Page, line: str, size: int, ev: LineEvidence) -> bool:
+    """A short label and then one link to another article of the site, the whole paragraph ("TRENDING | <a>",
+    "MUST READ | <a>", in any wording): an inline teaser wherever it sits in the story or after it; a list item
+    of such lines is a list of the article's own references and stays."""
+    if not (ev.labelled_link and ev.teaser_link and not ev.in_list and not ev.outside_body):
         return False
-    return page.between_paragraphs(index) and page.lone_links() <= LONE_TEASERS_PER_PAGE
+    if not TEASER_MIN_WORDS <= size <= TEASER_MAX_WORDS or not _headline_like(index, page, line, ev):
+        return False
+    return page.in_middle(index) or page.in_tail(index) or page.among_story_blocks(index)
 
 
 def _headline_row(line: str, structure: PageStructure) -> bool:
@@ -290,11 +444,11 @@ def _headline_row(line: str, structure: PageStructure) -> bool:
 
 def _structural_span(index: int, page: _Page, structure: PageStructure, disabled: frozenset[str]) -> Span | None:
     line, size, ev = page.lines[index], page.sizes[index], page.evidence[index]
-    if index < 3 and "structure.headline" not in disabled:
+    if index < 3 and HEADLINE_RULE not in disabled:
         if structure.is_headline(line):
-            return Span(index, "structure.headline", "repeats the article's headline (kept in the title field)")
+            return Span(index, HEADLINE_RULE, "repeats the article's headline (kept in the title field)")
         if _headline_row(line, structure):
-            return Span(index, "structure.headline", "a layout-table row of the headline and its date or byline")
+            return Span(index, HEADLINE_RULE, "a layout-table row of the headline and its date or byline")
     if not ev.matched:
         return None
     if page.last < 0 and ev.link_only and size <= TEASER_MAX_WORDS and "structure.link_list" not in disabled:
@@ -314,6 +468,8 @@ def _structural_span(index: int, page: _Page, structure: PageStructure, disabled
             return Span(
                 index, "structure.link_only", f"teaser headline alone in a paragraph mid-body: links to {ev.href}"
             )
+    if ev.labelled_link and "structure.link_only" not in disabled and _labelled_teaser(index, page, line, size, ev):
+        return Span(index, "structure.link_only", f"labelled teaser: a short label, then a link to {ev.href}")
     if (
         ev.outside_body
         and page.in_tail(index)

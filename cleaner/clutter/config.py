@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 RULE_FAMILIES = ("text", "structure", "template")
@@ -27,3 +28,19 @@ class ClutterConfig:
     template_min_pages: int = 3
     # ...and on at least this share of them
     template_min_share: float = 0.3
+
+    def __post_init__(self) -> None:
+        # the TOML file and most callers write lists: keep the frozen, hashable types whatever was passed
+        object.__setattr__(self, "families", _frozen(self.families))
+        object.__setattr__(self, "disabled_rules", _frozen(self.disabled_rules))
+        object.__setattr__(self, "extra_patterns", _pattern_tuple(self.extra_patterns))
+
+
+def _frozen(values: Iterable[str]) -> frozenset[str]:
+    if isinstance(values, str):  # a bare string would become a set of its letters
+        return frozenset({values})
+    return frozenset(values)
+
+
+def _pattern_tuple(values: Iterable[str]) -> tuple[str, ...]:
+    return (values,) if isinstance(values, str) else tuple(values)

@@ -20,8 +20,9 @@ What counts as evidence (calibrated on kinds of clutter, not on pages):
 from __future__ import annotations
 
 import re
+import zlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
@@ -36,8 +37,20 @@ MAX_INDEXED_CHARS = 600  # promo lines are short; longer blocks are never looked
 MIN_LINK_CHARS = 8  # shorter link texts ("Home", "Share") would collide with headings
 PROMO_CONTAINER_MAX_CHARS = 4000  # a related box is small; the article body is not
 MAX_ANCESTORS = 12
-BODY_SHARE = 0.6  # the body root holds at least this share of the matched lines
-LINK_LIST_SHARE = 0.5  # ...of which at most this share may be whole-line links
+BODY_SHARE = 0.6  # the body root holds at least this share of the words of the page's non-link lines
+LINK_LIST_SHARE = 0.5  # ...and at most this share of its matched lines may be whole-line links
+# A container holding at least this share of those words is (part of) the article, whatever its class names say:
+# some CMSs put `teaser`, `cta` or `widget` on the element that wraps the story itself.
+BODY_CONTAINER_SHARE = 0.5
+# A parent's weight in finding the body's core counts each of its lines up to this many words: a story is several
+# paragraphs side by side, an author bio or a blurb is one long block (a 40-word results table in eight lines must
+# outweigh an 80-word bio).
+CORE_WORDS_PER_LINE = 30
+# A label before a teaser link ("TRENDING |", "More from Site:") is a few words; any longer and it is a sentence.
+MAX_LABEL_CHARS = 30
+# Without a page URL, the page's own host is the one most of its links go to (menus link inward), if at least this
+# many do.
+MIN_HOST_VOTES = 3
 
 # Class/id/aria tokens (after splitting on punctuation and camelCase) naming promo, recirculation, newsletter, ad and
 # social containers, from common CMS and widget conventions (WordPress related-posts plugins, Outbrain/Taboola,
@@ -160,6 +173,8 @@ def line_key(text: str) -> str:
 
 _MARKER_STARTS = frozenset("-•*")
 _LIST_TAGS = frozenset({"li", "dd"})
+UNKNOWN_MARK = "000000u"  # block_mark of a line not found in the page
+_HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _INDEXED_TAGS = ("a", *BLOCK_TAGS)
 
 
@@ -182,6 +197,9 @@ class LineEvidence:
     in_list: bool = False  # the line is a list item (<li>, <dd>)
     outside_body: bool = False  # the line's element is not inside the located body root
     sole_paragraph_link: bool = False  # the whole-line link is all a <p> holds (a paragraph of its own)
+    labelled_link: bool = False  # the line is a short label ("TRENDING |") and then one link, nothing else
+    in_core: bool = False  # the line's block is a child of the body's densest paragraph cluster
+    heading: bool = False  # the line's block is a heading (h1-h6)
 
     @property
     def teaser_link(self) -> bool:
@@ -198,12 +216,15 @@ class PageStructure:
     __slots__ = (
         "_anchors",
         "_blocks",
+        "_body_chain",
+        "_body_core",
         "_body_root",
-        "_body_root_chain",
+        "_body_words",
         "_host",
         "_page_path",
         "_signals",
         "_titles",
+        "_words_below",
     )
 
     def __init__(
@@ -216,10 +237,13 @@ class PageStructure:
         self._anchors = anchors
         self._blocks = blocks
         self._page_path = _path(url)
-        self._host = _host(url)
+        self._host: str | None = _host(url) or None  # None: not known yet (see _page_host)
         self._titles = tuple(" ".join(title.split()).casefold() for title in titles if title and title.strip())
         self._body_root: HtmlElement | None = None
-        self._body_root_chain: frozenset[HtmlElement] = frozenset()
+        self._body_core: HtmlElement | None = None
+        self._body_chain: frozenset[HtmlElement] = frozenset()  # the root and its ancestors
+        self._words_below: dict[HtmlElement, int] = {}  # words of the page's non-link lines under each element
+        self._body_words = 0
         self._signals: dict[HtmlElement, tuple[str | None, str | None]] = {}  # lines share their ancestors
 
     @classmethod
@@ -264,43 +288,62 @@ class PageStructure:
         return False
 
     def locate_body(self, lines: Sequence[str]) -> None:
-        """Find the article body root: the deepest element holding most of the matched lines."""
-        self.locate_body_keys([line_key(line) for line in lines])
+        """Find the article body: its densest paragraph cluster and the root holding most of its words."""
+        self.locate_body_keys([line_key(line) for line in lines], [len(line.split()) for line in lines])
 
-    def locate_body_keys(self, keys: Sequence[str]) -> None:
-        """`locate_body` for lines already turned into `line_key`s (callers that also ask for evidence)."""
+    def locate_body_keys(self, keys: Sequence[str], words: Sequence[int] | None = None) -> None:
+        """`locate_body` for lines already turned into `line_key`s (callers that also ask for evidence), with
+        each line's word count (estimated from its length when not given).
+
+        The core is the element whose own child blocks hold the most words of non-link lines, each line counting
+        CORE_WORDS_PER_LINE words at most: a story's paragraphs are siblings, while a menu's descriptions sit
+        inside links and an author bio or a blurb is one block, so the core stays on the story even where
+        boilerplate outweighs it. The root is the nearest ancestor-or-self of the core holding BODY_SHARE of
+        those words (a story split over sibling containers).
+        """
+        sizes = words if words is not None else [len(key) // 5 for key in keys]
+        own: Counter[HtmlElement] = Counter()  # capped words of non-link lines per parent of their blocks
         per_parent: Counter[HtmlElement] = Counter()  # lines share parents: walk each parent's ancestors once
         links_per_parent: Counter[HtmlElement] = Counter()
-        matched = 0
-        for key in keys:
+        matched = total = 0
+        for key, size in zip(keys, sizes, strict=True):
             element = self._blocks.get(key)
             if element is None:
                 continue
             matched += 1
             parent = element.getparent()
-            if parent is not None:
-                per_parent[parent] += 1
-                links_per_parent[parent] += key in self._anchors
-        if matched < 3:
+            if parent is None:
+                continue
+            per_parent[parent] += 1
+            if key in self._anchors or _inside_link(element):
+                links_per_parent[parent] += 1
+            else:
+                own[parent] += min(size, CORE_WORDS_PER_LINE)
+                total += min(size, CORE_WORDS_PER_LINE)
+        if not total:
             return
+        below: Counter[HtmlElement] = Counter()
         counts: Counter[HtmlElement] = Counter()
         links: Counter[HtmlElement] = Counter()
         for parent, lines_below in per_parent.items():
-            links_below = links_per_parent[parent]
             for node in (parent, *parent.iterancestors()):
+                below[node] += own[parent]
                 counts[node] += lines_below
-                links[node] += links_below
-        need = BODY_SHARE * matched
+                links[node] += links_per_parent[parent]
+        # even too few lines to place a body root say which container holds the prose (see _holds_body)
+        self._words_below = dict(below)
+        self._body_words = total
+        if matched < 3:
+            return
+        core = max(own, key=own.__getitem__)  # the first of equals in line order
+        root = next(node for node in (core, *core.iterancestors()) if below[node] >= BODY_SHARE * total)
         # A body whose lines are mostly whole links is a menu or a link list (what trafilatura falls back to on an
         # error page with no article): no body then, so navigation lines keep their <nav>/<footer> evidence.
-        candidates = [
-            element for element, count in counts.items() if count >= need and links[element] <= LINK_LIST_SHARE * count
-        ]
-        if candidates:
-            # the deepest candidate: every other candidate is one of its ancestors
-            root = max(candidates, key=lambda element: sum(1 for _ in element.iterancestors()))
-            self._body_root = root
-            self._body_root_chain = frozenset([root, *root.iterancestors()])
+        if links[root] > LINK_LIST_SHARE * counts[root]:
+            return
+        self._body_root = root
+        self._body_core = core
+        self._body_chain = frozenset([root, *root.iterancestors()])
 
     def evidence(self, line: str, short: bool = True) -> LineEvidence:
         """Evidence for one line; containers are only read for `short` lines, the only ones they can remove."""
@@ -310,13 +353,39 @@ class PageStructure:
         """`evidence` for a line already turned into its `line_key`."""
         anchor = self._anchors.get(key)
         if anchor is not None:
-            sole = _sole_link_of_paragraph(anchor, self._blocks.get(key))
-            return self._evidence(anchor, anchor, len(key), len(key), link_only=True, short=short, sole=sole)
+            block = self._blocks.get(key)
+            sole = _sole_link_of_paragraph(anchor, block)
+            element = block if sole else anchor
+            return self._evidence(anchor, element, len(key), len(key), link_only=True, short=short, sole=sole)
         block = self._blocks.get(key)
         if block is None:
             return NO_EVIDENCE
-        linked, first = _links_in(block)
-        return self._evidence(first, block, linked, len(key), link_only=False, short=short)
+        linked, first, count = _links_in(block)
+        if _inside_link(block):  # a card: heading and blurb inside one link
+            linked = len(key)
+        labelled = count == 1 and _labelled(key, first)
+        return self._evidence(first, block, linked, len(key), link_only=False, short=short, labelled=labelled)
+
+    def block_mark(self, key: str) -> str:
+        """What the site-template step needs of one output line (see `cleaner.clutter.templates.LINE_BLOCKS`): a
+        hash of its block's tag path, then "k" for a block of the body's core (its densest paragraph cluster),
+        "b" for another block inside the body root, "c" for page chrome (outside the body root, or mostly link
+        text), "u" for a line not found in the page."""
+        element = self._blocks.get(key)
+        anchor = self._anchors.get(key)
+        if element is None:
+            element = anchor
+        if element is None:
+            return UNKNOWN_MARK
+        linked = len(key) if anchor is not None or _inside_link(element) else _links_in(element)[0]
+        outside = self._body_root is not None and not any(node in self._body_chain for node in _up(element))
+        if outside or linked >= 0.5 * len(key):
+            flag = "c"
+        elif self._body_core is not None and element.getparent() is self._body_core:
+            flag = "k"
+        else:
+            flag = "b"
+        return f"{_tag_path_hash(element)}{flag}"
 
     def _evidence(
         self,
@@ -327,6 +396,7 @@ class PageStructure:
         link_only: bool,
         short: bool,
         sole: bool = False,
+        labelled: bool = False,
     ) -> LineEvidence:
         containers, weak, in_list, outside = self._walk(element, short)
         href = (anchor.get("href") or "") if anchor is not None else ""
@@ -342,21 +412,28 @@ class PageStructure:
             in_list=in_list,
             outside_body=outside,
             sole_paragraph_link=sole,
+            labelled_link=labelled,
+            in_core=self._body_core is not None and element.getparent() is self._body_core,
+            heading=element.tag in _HEADING_TAGS,
         )
 
     def _walk(self, element: HtmlElement, short: bool) -> tuple[tuple[str, ...], str | None, bool, bool]:
         """One walk up from the element: promo containers and the first weak container below the body root (for
-        short lines), whether it is a list item, whether it lies outside the body root."""
+        short lines), whether it is a list item, whether it lies outside the body root. The body's own wrappers
+        (the core's ancestors) and any container holding most of the page's prose are never containers."""
         found: list[str] = []
         weak: str | None = None
         in_list = False
-        chain = self._body_root_chain
-        for level, node in enumerate((element, *element.iterancestors())):
+        chain = self._body_chain
+        for level, node in enumerate(_up(element)):
             if node in chain:
                 return tuple(found), weak, in_list, node is not self._body_root
             if level <= 3 and node.tag in _LIST_TAGS:
                 in_list = True
             if not short or level >= MAX_ANCESTORS:
+                continue
+            if self._holds_body(node):
+                short = False  # the article itself, whatever its classes say: stop reading containers
                 continue
             signals = self._signals.get(node)
             if signals is None:
@@ -370,6 +447,13 @@ class PageStructure:
             if weak is None and layout is not None:
                 weak = layout
         return tuple(found), weak, in_list, False
+
+    def _holds_body(self, node: HtmlElement) -> bool:
+        """The node is the body's densest paragraph cluster or holds most of the page's prose: the article itself,
+        whatever its class names say."""
+        if not self._body_words:
+            return False
+        return node is self._body_core or self._words_below.get(node, 0) >= BODY_CONTAINER_SHARE * self._body_words
 
     def _is_other_article(self, href: str) -> bool:
         if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
@@ -385,7 +469,49 @@ class PageStructure:
         host = _host(href)
         if not host:
             return True  # relative link
-        return bool(self._host) and _registered(host) == _registered(self._host)
+        page_host = self._page_host()
+        return bool(page_host) and _registered(host) == _registered(page_host)
+
+    def _page_host(self) -> str:
+        """The page's host: its URL's, else (worked out once, when a link needs it) the one its links favour."""
+        if self._host is None:
+            self._host = _host_most_linked(self._anchors.values())
+        return self._host
+
+
+def _up(element: HtmlElement) -> Iterator[HtmlElement]:
+    yield element
+    yield from element.iterancestors()
+
+
+def _inside_link(element: HtmlElement) -> bool:
+    """The block sits inside a link (a card whose heading and blurb are one <a>), a few levels up at most."""
+    return any(node.tag == "a" for node in islice(element.iterancestors(), 3))
+
+
+def _labelled(key: str, link: HtmlElement | None) -> bool:
+    """The block is a short label and then its one link, which ends it ("TRENDING | <a>Headline</a>")."""
+    if link is None:
+        return False
+    link_key = "".join(_text(link).split())
+    label = key[: len(key) - len(link_key)]
+    return len(link_key) >= MIN_LINK_CHARS and key.endswith(link_key) and 0 < len(label) <= MAX_LABEL_CHARS
+
+
+def _tag_path_hash(element: HtmlElement) -> str:
+    """A short, stable hash (6 hex digits) of the element's tag path from <html>: tag names only, since class names
+    and positions vary between a site's pages more than its layout does."""
+    tags = [node.tag if isinstance(node.tag, str) else "?" for node in _up(element)]
+    return f"{zlib.crc32('/'.join(reversed(tags)).encode()) & 0xFFFFFF:06x}"
+
+
+def _host_most_linked(anchors: Iterable[HtmlElement]) -> str:
+    """The host most of the page's absolute links go to, when the page's own URL is not known."""
+    votes = Counter(_registered(host) for host in (_host(anchor.get("href") or "") for anchor in anchors) if host)
+    if not votes:
+        return ""
+    host, count = votes.most_common(1)[0]
+    return host if count >= MIN_HOST_VOTES else ""
 
 
 _TITLE_SEPARATORS = frozenset("|-–—:·•»")
@@ -408,16 +534,17 @@ def _title_candidates(tree: HtmlElement, title: str | None, headings: list[str])
     return [candidate for candidate in candidates if candidate]
 
 
-def _links_in(block: HtmlElement) -> tuple[int, HtmlElement | None]:
-    """(characters inside the block's links, its first link with text)."""
-    linked = 0
+def _links_in(block: HtmlElement) -> tuple[int, HtmlElement | None, int]:
+    """(characters inside the block's links, its first link with text, how many links with text it holds)."""
+    linked = count = 0
     first: HtmlElement | None = None
     for anchor in block.iter("a"):
         text = "".join(_text(anchor).split())
         if text:
             linked += len(text)
+            count += 1
             first = first if first is not None else anchor
-    return linked, first
+    return linked, first, count
 
 
 def _sole_link_of_paragraph(anchor: HtmlElement, block: HtmlElement | None) -> bool:

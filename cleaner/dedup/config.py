@@ -17,7 +17,7 @@ REPRESENTATIVE_POLICIES = ("most_complete", "earliest", "longest_text")
 class DedupConfig:
     """Shingling, MinHash LSH, verification and clustering settings.
 
-    Pipeline: normalise -> character shingles (with their paragraph chunk) -> drop corpus-frequent shingles ->
+    Pipeline: normalise -> character shingles (with their paragraph chunk) -> drop corpus- and site-frequent shingles ->
     MinHash signatures per chunk -> LSH band keys -> candidate document pairs -> exact verification on whole
     documents -> clustering around a representative (no chaining).
     """
@@ -44,6 +44,14 @@ class DedupConfig:
     # If the cut leaves a document fewer than this share of its shingles, the document is nothing but frequent
     # text (a story copied by most of a small corpus, or a page of pure chrome): keep its full set instead.
     df_keep_min_share: float = 0.2
+    # The same cut within each site: a shingle in more than max(site_df_floor, site_df_fraction * pages) of one
+    # site's documents is that site's boilerplate (a menu, an author box, a form that template removal left, partly
+    # edited from page to page), so it is dropped from that site's documents and never links two of them; a
+    # shingle frequent on one site says nothing about another. A story on more than half of a site's pages is rare
+    # (its updates are fewer than the site's other stories), and a document the cut leaves with less than
+    # df_keep_min_share of its shingles keeps them all, as above. The site is cleaner.models.site_key.
+    site_df_fraction: float = 0.5
+    site_df_floor: int = 5
 
     # --- chunks: LSH works on paragraph-based chunks of the canonical text ---
     # A trimmed copy shares only part of the full story, so its whole-document Jaccard can be 0.1-0.2; finding such
@@ -104,6 +112,8 @@ class DedupConfig:
             (0.0 < self.df_fraction <= 1.0, "df_fraction must be in (0, 1]"),
             (self.df_floor >= 2, "df_floor must be at least 2"),
             (0.0 <= self.df_keep_min_share <= 1.0, "df_keep_min_share must be in [0, 1]"),
+            (0.0 < self.site_df_fraction <= 1.0, "site_df_fraction must be in (0, 1]"),
+            (self.site_df_floor >= 2, "site_df_floor must be at least 2"),
             (self.band_rows >= 1, "band_rows must be at least 1"),
             (self.num_perm >= self.band_rows, "num_perm must be at least band_rows"),
             (self.num_perm % self.band_rows == 0, "num_perm must be a multiple of band_rows"),

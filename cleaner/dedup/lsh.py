@@ -152,13 +152,23 @@ def chunk_candidate_pairs(
     item_order, item_rank = chunk_order(chunk, rank[owner])
 
     def document_pairs(band: int) -> np.ndarray:
-        items = bucket_pairs(np.ascontiguousarray(keys[:, band]), item_rank, max_bucket, by_rank=item_order)
-        better = owner[(items >> _U32).astype(np.int64)]
-        worse = owner[(items & _LOW32).astype(np.int64)]
-        other = better != worse  # two chunks of one document
-        return better[other].astype(np.uint64) << _U32 | worse[other].astype(np.uint64)
+        keys_of_band = np.ascontiguousarray(keys[:, band])
+        better, worse = chunk_pairs(keys_of_band, item_rank, item_order, owner, max_bucket)
+        return owner[better].astype(np.uint64) << _U32 | owner[worse].astype(np.uint64)
 
     return _unique_pairs((document_pairs(band) for band in range(keys.shape[1])), rank)
+
+
+def chunk_pairs(
+    keys: np.ndarray, item_rank: np.ndarray, item_order: np.ndarray, owner: np.ndarray, max_bucket: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(better, worse) chunk indices of the pairs that one band's buckets propose (`bucket_pairs`, chunks ranked
+    as `chunk_order` gives them), without pairs of two chunks of one document (`owner`: a chunk's document)."""
+    items = bucket_pairs(keys, item_rank, max_bucket, by_rank=item_order)
+    better = (items >> _U32).astype(np.int64)
+    worse = (items & _LOW32).astype(np.int64)
+    other = owner[better] != owner[worse]
+    return better[other], worse[other]
 
 
 def merge_pairs(found: Iterable[np.ndarray], rank: np.ndarray) -> np.ndarray:

@@ -226,11 +226,18 @@ def frequent_hashes(sets: ShingleSets, max_df: int) -> np.ndarray:
     suspects = np.sort(hashes) if len(hashes) < _SORT_ALL_BELOW else _suspects(hashes, max_df)
     if len(suspects) <= max_df:
         return np.zeros(0, dtype=np.uint32)
-    # in sorted order a value occurs more than max_df times exactly when it equals the value max_df places later
-    repeated = np.unique(suspects[:-max_df][suspects[:-max_df] == suspects[max_df:]])
+    # runs of equal hashes in sorted order: each run's length is a document count (a set holds a hash once)
+    starts = np.flatnonzero(np.concatenate([[True], suspects[1:] != suspects[:-1]]))
+    repeated = frequent_among(suspects[starts], np.diff(np.append(starts, len(suspects))), max_df)
     del suspects
     release_memory()
     return repeated
+
+
+def frequent_among(values: np.ndarray, documents: np.ndarray, max_df: int) -> np.ndarray:
+    """The hashes the frequent-shingle cut takes, given each hash with the number of documents holding it: those in
+    more than `max_df` documents (engines that count in pieces sum the counts first)."""
+    return values[documents > max_df]
 
 
 def _suspects(hashes: np.ndarray, max_df: int) -> np.ndarray:
@@ -250,17 +257,21 @@ def _suspects(hashes: np.ndarray, max_df: int) -> np.ndarray:
     return suspects
 
 
-def content_mask(sets: ShingleSets, frequent: np.ndarray, keep_min_share: float) -> np.ndarray:
-    """Mask over `sets.hashes`: not in `frequent`, except in documents that would keep less than `keep_min_share`."""
-    keep = np.ones(len(sets.hashes), dtype=bool)
-    if len(frequent) == 0:
+def content_mask(
+    sets: ShingleSets, frequent: np.ndarray, keep_min_share: float, cut: np.ndarray | None = None
+) -> np.ndarray:
+    """Mask over `sets.hashes`: not in `frequent` nor marked in `cut` (a mask over the hashes, e.g. the per-site
+    cut), except in documents that would keep less than `keep_min_share`."""
+    keep = np.ones(len(sets.hashes), dtype=bool) if cut is None else ~cut
+    if len(frequent) == 0 and cut is None:
         return keep
     step = _BLOCK
-    for lo in range(0, len(keep), step):
-        chunk = sets.hashes[lo : lo + step]
-        where = np.searchsorted(frequent, chunk)  # `frequent` is sorted and small: a binary search per hash
-        where[where == len(frequent)] = 0
-        keep[lo : lo + step] = frequent[where] != chunk
+    if len(frequent):
+        for lo in range(0, len(keep), step):
+            chunk = sets.hashes[lo : lo + step]
+            where = np.searchsorted(frequent, chunk)  # `frequent` is sorted and small: a binary search per hash
+            where[where == len(frequent)] = 0
+            keep[lo : lo + step] &= frequent[where] != chunk
     sizes = sets.sizes()
     fallback = segment_counts(keep, sets.offsets) < keep_min_share * sizes
     if fallback.any():
@@ -269,11 +280,48 @@ def content_mask(sets: ShingleSets, frequent: np.ndarray, keep_min_share: float)
     return keep
 
 
-def drop_frequent(sets: ShingleSets, frequent: np.ndarray, keep_min_share: float) -> ShingleSets:
-    """Remove `frequent` hashes from every set, except from documents that would keep less than `keep_min_share`."""
-    if len(frequent) == 0:
+def drop_frequent(
+    sets: ShingleSets, frequent: np.ndarray, keep_min_share: float, cut: np.ndarray | None = None
+) -> ShingleSets:
+    """Remove `frequent` (and `cut`) hashes from every set, except from documents that would keep less than
+    `keep_min_share`."""
+    if len(frequent) == 0 and cut is None:
         return sets
-    return sets.select(content_mask(sets, frequent, keep_min_share))
+    return sets.select(content_mask(sets, frequent, keep_min_share, cut))
+
+
+def group_frequent(sets: ShingleSets, groups: np.ndarray, fraction: float, floor: int) -> np.ndarray | None:
+    """Mask over `sets.hashes`: the hashes found in more than max(`floor`, `fraction` * n) of the n documents of
+    their document's group (`groups`: one non-negative code per document, -1 for none); None when no group is
+    large enough to have any.
+
+    Each group large enough is counted on its own rows (each row holds a hash once, so a count is a document
+    frequency): the work is linear in the hashes of those groups, with no corpus-wide key array.
+    """
+    in_group = groups >= 0
+    if not in_group.any():
+        return None
+    sizes = np.bincount(groups[in_group])
+    large = np.flatnonzero(sizes > floor)  # a group of `floor` documents or fewer has no hash in more of them
+    if not len(large):
+        return None
+    cut = np.zeros(len(sets.hashes), dtype=bool)
+    order = np.argsort(groups, kind="stable")
+    ordered = groups[order]
+    row_sizes = sets.sizes()
+    for group in large.tolist():
+        lo, hi = np.searchsorted(ordered, [group, group + 1])
+        positions = _row_positions(sets.offsets, row_sizes, order[lo:hi])
+        _, inverse, counts = np.unique(sets.hashes[positions], return_inverse=True, return_counts=True)
+        cut[positions] = (counts > max(floor, fraction * (hi - lo)))[inverse]
+    return cut
+
+
+def _row_positions(offsets: np.ndarray, sizes: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Positions in the hash array of every hash of `rows`, row after row."""
+    lengths = sizes[rows]
+    starts = np.repeat(offsets[rows] - (np.cumsum(lengths) - lengths), lengths)
+    return starts + np.arange(int(lengths.sum()), dtype=np.int64)
 
 
 @dataclass(slots=True)

@@ -1,4 +1,5 @@
-"""The Dask engine: `run`, `extract` and `dedup` on a Dask cluster, with the local engine's results.
+"""The Dask engine: the plans of `cleaner.stages` (`run`, `extract`, `dedup`) on a Dask cluster, with the local
+engine's results.
 
     from cleaner.engines import dask_engine
     report = dask_engine.run(["crawl/"], "out", scheduler="tcp://scheduler:8786")   # None: a LocalCluster
@@ -7,8 +8,9 @@ Workers read the inputs themselves from shared storage (the client only lists fi
 byte ranges) and every stage is a partition-wise map or a shuffle (`Bag.groupby(shuffle="tasks")`):
 
     read + extract + clutter  map over input pieces
-    repeated ids              group-by on id (ids and positions only)
-    site templates            group-by on site (the site's pages move; strip_site_templates runs per group)
+    a document step           map
+    a group step              summaries shuffled to the partition owning their key (an id: a flag; a site: its
+                              pages), decided there per key, verdicts shuffled back to the outcomes' partitions
     shingles, value slots     map
     frequent-shingle cut      shuffle of (hash, count) by hash, sum per hash, the few frequent hashes broadcast
     representative rank       distributed sample sort on the local engine's key
@@ -17,6 +19,9 @@ byte ranges) and every stage is a partition-wise map or a shuffle (`Bag.groupby(
                               shingles) go to the partitions of their candidates; see cleaner.engines.dedup_parts
     clusters, outputs         members shuffled to their representative; records sorted by a distributed sort
                               and written per partition, then concatenated into the usual files
+    with --index              outcomes and dedup features made on the workers, then the index updated on the
+                              client against its store (a day's update reads only what the day touches) and the
+                              outputs written by cleaner.index.write_run_with_index, as the local engine does
 
 This is the only module that imports Dask (`pip install 'cleaner[dask]'`).
 """
@@ -43,19 +48,23 @@ from cleaner.dedup import max_document_frequency
 from cleaner.engines import dedup_parts as dp
 from cleaner.engines import partitions as pt
 from cleaner.errors import ConfigError
-from cleaner.models import RunReport
-from cleaner.pipeline import OUTPUT_NAMES, PathLike, ProgressHook, clear_previous_outputs, extract_file_format
-from cleaner.writers import atomic_path, format_for, write_records
+from cleaner.index import Features, write_run_with_index
+from cleaner.io.writers import atomic_path, format_for, write_records
+from cleaner.models import PathLike, ProgressHook, RunReport, announce_total
+from cleaner.outputs.files import OUTPUT_NAMES, clear_previous_outputs, extract_file_format
+from cleaner.stages import FailureTally, GroupStep, Job, Step, failure_tally, output_order, plan
 
 try:
     import dask
     import dask.bag as db
-    from distributed import Client, LocalCluster
+    from distributed import Client, LocalCluster, wait
 except ImportError as exc:  # pragma: no cover - the extra is missing
     raise ConfigError("the Dask engine needs Dask: pip install 'cleaner[dask]'") from exc
 
 log = logging.getLogger(__name__)
 delayed = dask.delayed
+# called with (out_dir, the records written or None, the report) before an index commits: run.json, report.html
+Finish = Callable[[Path, Any, RunReport], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +172,10 @@ class _Engine:
     def read(self, paths: Iterable[PathLike], mode: pt.Mode) -> list[Any]:
         """Plan pieces here (listing and sizes only), read and extract them on the workers."""
         started = time.perf_counter()
+        if mode == "html":
+            from cleaner.extract.core import check_extraction_stack
+
+            check_extraction_stack(self.config)  # the canary, here, before any input is read
         files = pt.plan_pieces(paths, mode, self.options.partition_bytes)
         total = sum(size for _, size in files)
         wanted = max(
@@ -186,46 +199,57 @@ class _Engine:
             groups[-1].append(piece)
             filled += max(size, 1)
         parts = self.persist([delayed(pt.read_partition)(group, self.config, mode) for group in groups])
+        if mode == "html":  # the same internal error on every page: the stack is broken, the run stops
+            FailureTally.merged(self.gather([delayed(failure_tally)(part) for part in parts])).check()
+        # input positions (the manifest's order): partitions hold consecutive pieces, in the local engine's order
+        sizes = self.gather([delayed(len)(part) for part in parts])
+        firsts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int).tolist() if sizes else []
+        parts = self.persist([delayed(pt.numbered)(part, first) for part, first in zip(parts, firsts, strict=True)])
         self.stats["partitions"] = len(parts)
         self.timed("read", started)
         return parts
 
-    def unique_ids(self, parts: list[Any], mode: pt.Mode) -> list[Any]:
-        started = time.perf_counter()
-        n = len(parts)
-        inboxes = self.exchange([delayed(pt.id_outbox)(i, part, n) for i, part in enumerate(parts)], n)
-        decisions = self.persist([delayed(pt.id_decisions)(inbox, mode) for inbox in inboxes])
-        if sum(self.gather([delayed(len)(d) for d in decisions])):
-            inboxes = self.exchange(decisions, n)
-            parts = self.persist(
-                [delayed(pt.apply_id_decisions)(p, i, mode) for p, i in zip(parts, inboxes, strict=True)]
-            )
-        self.timed("ids", started)
+    def steps(self, parts: list[Any], steps: Sequence[Step]) -> list[Any]:
+        """The plan's steps in order, each a shuffle of its summaries by key."""
+        for step in steps:
+            started = time.perf_counter()
+            parts = self.group_step(parts, step)
+            wait(parts)
+            self.timed(step.name, started)
         return parts
 
-    def templates(self, parts: list[Any]) -> list[Any]:
-        started = time.perf_counter()
+    def group_step(self, parts: list[Any], step: GroupStep[Any, Any]) -> list[Any]:
+        """Summaries go to the partition owning their key, which decides; verdicts go back to the outcomes."""
         n = len(parts)
-        if pt.templates_enabled(self.config):
-            split = self.pairs([delayed(pt.site_outbox, nout=2)(part, n) for part in parts])
-            inboxes = self.exchange([s[1] for s in split], n)
-            parts = [delayed(pt.strip_sites)(s[0], inbox, self.config) for s, inbox in zip(split, inboxes, strict=True)]
-        parts = self.persist([delayed(pt.drop_short)(part, self.config) for part in parts])
-        self.timed("templates", started)
-        return parts
+        inboxes = self.exchange([delayed(pt.key_outbox)(step, i, part, n) for i, part in enumerate(parts)], n)
+        verdicts = self.persist([delayed(pt.group_verdicts)(step, inbox) for inbox in inboxes])
+        if not sum(self.gather([delayed(len)(v) for v in verdicts])):
+            return parts
+        inboxes = self.exchange(verdicts, n)
+        return self.persist([delayed(pt.apply_verdicts)(step, p, i) for p, i in zip(parts, inboxes, strict=True)])
 
     # --- dedup ------------------------------------------------------------------------------------------------------
 
     def cluster(self, parts: list[Any]) -> list[Any]:
-        """Per partition: (placements of its articles, the clusters whose representative it holds)."""
-        cfg = self.config.dedup
-        n = len(parts)
+        """The corpus step over the articles of `parts`: per partition, (placements of its articles, the clusters
+        whose representative it holds)."""
         started = time.perf_counter()
-        dparts = self.persist([delayed(dp.prepare)(i, part, cfg) for i, part in enumerate(parts)])
+        dparts = self.persist([delayed(dp.prepare)(i, part, self.config.dedup) for i, part in enumerate(parts)])
+        wait(dparts)
+        self.timed("shingles", started)
+        return self.cluster_prepared(dparts)
+
+    def cluster_prepared(self, dparts: list[Any]) -> list[Any]:
+        """`cluster` from prepared documents (`dedup_parts.DedupPart`, per partition): where documents whose
+        preparation is stored (a persistent index) can join this run's."""
+        cfg = self.config.dedup
+        n = len(dparts)
         documents = sum(self.gather([delayed(dp.article_count)(d) for d in dparts]))
         self.stats["documents"] = documents
-        self.timed("shingles", started)
         started = time.perf_counter()
+        inboxes = self.exchange([delayed(dp.site_hash_outbox)(d, n) for d in dparts], n)
+        inboxes = self.exchange([delayed(dp.site_frequent)(i, cfg) for i in inboxes], n)
+        dparts = self.persist([delayed(dp.set_site_cut)(d, i) for d, i in zip(dparts, inboxes, strict=True)])
         max_df = max_document_frequency(documents, cfg)
         inboxes = self.exchange([delayed(dp.hash_count_outbox)(d, n) for d in dparts], n)
         frequent = np.unique(
@@ -327,30 +351,49 @@ def _concatenate(parts: Sequence[str], path: Path, fmt: str) -> None:
     write_records(path, records(), fmt)
 
 
-def _job(
+def execute(
+    job: Job,
     paths: Iterable[PathLike],
-    config: Config | None,
-    scheduler: str | Client | None,
-    options: DaskOptions | None,
-    stats: dict[str, Any] | None,
-    body: Callable[[_Engine, list[PathLike]], RunReport],
+    out: PathLike,
+    config: Config | None = None,
+    progress: ProgressHook | None = None,
+    *,
+    scheduler: str | Client | None = None,
+    options: DaskOptions | None = None,
+    stats: dict[str, Any] | None = None,
+    index: PathLike | None = None,
+    finish: Finish | None = None,
 ) -> RunReport:
+    """The plan of `job` on Dask: read, its steps, then clustering and a run's files in folder `out` (`run`,
+    `dedup`) or one line per input document in file `out` (`extract`).
+
+    `scheduler`: a scheduler address, a connected `distributed.Client`, or None for a LocalCluster here.
+    `stats` (optional) receives the partition count, candidate pairs, star rounds and seconds per stage.
+    `index` (run, dedup): cluster against and into a persistent event index, `finish` called before it commits.
+    """
     config = config or Config()
     options = options or DaskOptions()
+    job_plan = plan(job, config)
     started = time.perf_counter()
     paths = list(paths)
     with connect(scheduler or options.scheduler, options.workers or config.run.worker_count()) as client:
         engine = _Engine(client, config, options)
-        report = body(engine, paths)
+        parts = engine.read(paths, job_plan.mode)
+        if progress is not None:
+            stage = "extract" if job_plan.mode == "html" else "read"
+            done = sum(engine.gather([delayed(len)(p) for p in parts]))
+            announce_total(progress, stage, done)  # known only now: Dask reads the inputs on its workers
+            progress(stage, done)
+        parts = engine.steps(parts, job_plan.steps)
+        if index is not None and job_plan.clusters:
+            report = _index_and_write(engine, parts, Path(out), index, finish)
+        else:
+            write = _cluster_and_write if job_plan.clusters else _write_lines
+            report = write(engine, parts, Path(out))
     report.seconds = round(time.perf_counter() - started, 3)
     if stats is not None:
         stats.update(engine.stats)
     return report
-
-
-def _report_progress(engine: _Engine, parts: list[Any], stage: str, progress: ProgressHook | None) -> None:
-    if progress is not None:
-        progress(stage, sum(engine.gather([delayed(len)(p) for p in parts])))
 
 
 def _cluster_and_write(engine: _Engine, parts: list[Any], out_dir: Path) -> RunReport:
@@ -369,6 +412,47 @@ def _cluster_and_write(engine: _Engine, parts: list[Any], out_dir: Path) -> RunR
     return report
 
 
+def _write_lines(engine: _Engine, parts: list[Any], out_path: Path) -> RunReport:
+    """`cleaner extract`'s file: one line per input document, ordered as the local engine orders them."""
+    results = engine.persist([delayed(pt.extract_rows)(part) for part in parts])
+    fmt = format_for(out_path, extract_file_format(out_path, engine.config))
+    engine.write([delayed(_first)(r) for r in results], [("extract", out_path, fmt)], out_path.parent)
+    report = pt.merge_reports(engine.gather([delayed(_second)(r) for r in results]))
+    report.outputs = {"extract": str(out_path)}
+    return report
+
+
+def _index_and_write(
+    engine: _Engine, parts: list[Any], out_dir: Path, index: PathLike, finish: Finish | None
+) -> RunReport:
+    """--index on Dask: the workers make the day's outcomes and their dedup features (`dedup_parts.prepare`); the
+    client then updates the index against its store, as the local engine does (an update reads only what the day
+    touches). Outputs, index and commit are the local engine's: `write_run_with_index` writes them."""
+    started = time.perf_counter()
+    prepared = engine.persist([delayed(dp.prepare)(i, part, engine.config.dedup) for i, part in enumerate(parts)])
+    outcomes = sorted((o for part in engine.gather(parts) for o in part), key=output_order)
+    features = Features.concat([_features(part) for part in engine.gather(prepared)])
+    engine.timed("features", started)
+    return write_run_with_index(out_dir, outcomes, index, engine.config, finish, features=features)
+
+
+def _features(part: dp.DedupPart) -> Features:
+    """A partition's features as the index takes them (`document_features` of its articles, made by the worker)."""
+    articles = part.articles
+    return Features(
+        ids=[a.id for a in articles],
+        sources=[a.source for a in articles],
+        urls=[a.url for a in articles],
+        sites=[a.site for a in articles],
+        titles=[a.title for a in articles],
+        dates=list(part.dates),
+        origins=list(part.origins),
+        lengths=part.lengths,
+        sets=part.sets,
+        slots=part.slots,
+    )
+
+
 def run(
     paths: Iterable[PathLike],
     out_dir: PathLike,
@@ -378,20 +462,25 @@ def run(
     scheduler: str | Client | None = None,
     options: DaskOptions | None = None,
     stats: dict[str, Any] | None = None,
+    index: PathLike | None = None,
+    finish: Finish | None = None,
 ) -> RunReport:
-    """cleaner.pipeline.run on Dask: the same four files, line for line.
+    """cleaner.engines.local.run on Dask: the same four files, line for line.
 
-    `scheduler`: a scheduler address, a connected `distributed.Client`, or None for a LocalCluster here.
-    `stats` (optional) receives the partition count, candidate pairs, star rounds and seconds per stage.
+    `index`: dedup against a persistent event index and extend it, calling `finish` before the index commits.
     """
-
-    def body(engine: _Engine, inputs: list[PathLike]) -> RunReport:
-        parts = engine.read(inputs, "html")
-        _report_progress(engine, parts, "extract", progress)
-        parts = engine.templates(engine.unique_ids(parts, "html"))
-        return _cluster_and_write(engine, parts, Path(out_dir))
-
-    return _job(paths, config, scheduler, options, stats, body)
+    return execute(
+        "run",
+        paths,
+        out_dir,
+        config,
+        progress,
+        scheduler=scheduler,
+        options=options,
+        stats=stats,
+        index=index,
+        finish=finish,
+    )
 
 
 def dedup(
@@ -403,16 +492,22 @@ def dedup(
     scheduler: str | Client | None = None,
     options: DaskOptions | None = None,
     stats: dict[str, Any] | None = None,
+    index: PathLike | None = None,
+    finish: Finish | None = None,
 ) -> RunReport:
-    """cleaner.pipeline.dedup on Dask: cluster JSONL records that hold text; the same files, line for line."""
-
-    def body(engine: _Engine, inputs: list[PathLike]) -> RunReport:
-        parts = engine.read(inputs, "text")
-        _report_progress(engine, parts, "read", progress)
-        parts = engine.unique_ids(parts, "text")
-        return _cluster_and_write(engine, parts, Path(out_dir))
-
-    return _job(paths, config, scheduler, options, stats, body)
+    """cleaner.engines.local.dedup on Dask: cluster JSONL records that hold text; the same files, line for line."""
+    return execute(
+        "dedup",
+        paths,
+        out_dir,
+        config,
+        progress,
+        scheduler=scheduler,
+        options=options,
+        stats=stats,
+        index=index,
+        finish=finish,
+    )
 
 
 def extract(
@@ -425,21 +520,8 @@ def extract(
     options: DaskOptions | None = None,
     stats: dict[str, Any] | None = None,
 ) -> RunReport:
-    """cleaner.pipeline.extract on Dask: one line per input document, ordered by id."""
-
-    def body(engine: _Engine, inputs: list[PathLike]) -> RunReport:
-        parts = engine.read(inputs, "html")
-        _report_progress(engine, parts, "extract", progress)
-        parts = engine.templates(engine.unique_ids(parts, "html"))
-        results = engine.persist([delayed(pt.extract_rows)(part) for part in parts])
-        out_path = Path(out_file)
-        fmt = format_for(out_path, extract_file_format(out_path, engine.config))
-        engine.write([delayed(_first)(r) for r in results], [("extract", out_path, fmt)], out_path.parent)
-        report = pt.merge_reports(engine.gather([delayed(_second)(r) for r in results]))
-        report.outputs = {"extract": str(out_path)}
-        return report
-
-    return _job(paths, config, scheduler, options, stats, body)
+    """cleaner.engines.local.extract on Dask: one line per input document, ordered by id."""
+    return execute("extract", paths, out_file, config, progress, scheduler=scheduler, options=options, stats=stats)
 
 
-__all__ = ["DaskOptions", "connect", "dedup", "extract", "run"]
+__all__ = ["DaskOptions", "connect", "dedup", "execute", "extract", "run"]

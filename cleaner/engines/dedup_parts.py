@@ -1,4 +1,4 @@
-"""Per-partition dedup work of the Dask engine, built on cleaner.dedup's pure functions.
+"""Per-partition dedup work of the Dask engine: the corpus step's distributed form, on cleaner.dedup's functions.
 
 A document is addressed by `home << 32 | position` (the partition that holds its shingles, its index there) and
 ordered by its global representative rank. Shingles leave their home partition once: to the partitions holding
@@ -9,8 +9,9 @@ joins the best-scoring *representative* among its better-ranked candidates that 
 a representative. Verification depends on the pair alone, so "representative" is the lexicographically-first
 independent set of the verified-pair graph in rank order, a recursion on rank that rounds can evaluate: a document
 is decided as soon as one better-ranked representative verified with it (it is a member), or once all its verified
-better-ranked neighbours are decided and none is a representative (it is one). Its representative is the local
-rule's choice: the best score, ties to the better rank. Each round decides, per partition, every document whose
+better-ranked neighbours are decided and none is a representative (it is one). Both engines make that choice with
+cluster.choose_representative, order documents by cluster.PRIORITY and build records with cluster.cluster_record;
+what is here is only how the decisions travel. Each round decides, per partition, every document whose
 verified better neighbours are known, sweeping the partition in rank order so that chains inside it resolve at
 once; only decisions (address, status, id) are exchanged. The local engine verifies only pairs whose better
 document is a representative; verifying every candidate pair costs more checks but cuts the dependency chains to
@@ -20,32 +21,24 @@ those of true copies (unverified candidates would chain unrelated stories across
 from __future__ import annotations
 
 import dataclasses
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from cleaner.dedup.cluster import ClusterMember, choose_representative, cluster_record, listed_similarity, priority_key
 from cleaner.dedup.config import DedupConfig
-from cleaner.dedup.engine import chunk_band_digests, prepare_documents
-from cleaner.dedup.lsh import bucket_pairs, chunk_order
-from cleaner.dedup.shingles import ShingleSets, drop_frequent, fmix64
+from cleaner.dedup.deduplicator import chunk_band_digests, prepare_documents
+from cleaner.dedup.lsh import chunk_order, chunk_pairs
+from cleaner.dedup.shingles import ShingleSets, drop_frequent, fmix64, frequent_among
 from cleaner.dedup.verify import SlotSets, verify_pair
-from cleaner.engines.partitions import (
-    MemberInfo,
-    Outbox,
-    Placement,
-    build_clusters,
-    flatten,
-    group_outbox,
-    source_stub,
-)
-from cleaner.models import Article, Cluster
-from cleaner.pipeline import Outcome
+from cleaner.engines.partitions import Outbox, Placement, flatten, group_outbox, string_destination
+from cleaner.models import Article, Cluster, Outcome, site_key
 
 UNDECIDED, REP, MEMBER = 0, 1, 2
 REJECTED = -1.0  # score of a verified-and-refused pair; NaN: not verified yet
-_U32 = np.uint64(32)
 _LOW32 = np.int64(0xFFFFFFFF)
 _BAND_MIX = np.uint64(0x9E3779B97F4A7C15)
 
@@ -67,6 +60,7 @@ class DedupPart:
     origins: list[str | None]
     content: ShingleSets | None = None
     rank: np.ndarray | None = None
+    site_cut: np.ndarray | None = None  # the per-site cut over `sets.hashes` (set_site_cut)
 
     @property
     def ids(self) -> list[str]:
@@ -82,6 +76,58 @@ def prepare(home: int, outcomes: Sequence[Outcome], config: DedupConfig) -> Dedu
         sets, slots, lengths, origins = ShingleSets.concat([]), SlotSets.concat([]), np.zeros(0, np.int64), []
     dates = [a.published or None for a in articles]
     return DedupPart(home, articles, sets, slots, lengths, dates, origins)
+
+
+# --- site-frequent shingles: a distributed count per site (cleaner.dedup.shingles.group_frequent) ---------------
+
+
+def site_hash_outbox(part: DedupPart, partitions: int) -> Outbox:
+    """Per site of this partition's documents: (site, home, documents, hashes, documents holding each), sent to
+    the partition that owns the site."""
+    by_site: dict[str, list[int]] = defaultdict(list)
+    for i, article in enumerate(part.articles):
+        site = site_key(article.url, article.site)
+        if site:
+            by_site[site].append(i)
+    rows = []
+    for site, docs in by_site.items():
+        hashes = np.concatenate([part.sets.row(i) for i in docs])  # a row holds a hash once: counts are documents
+        values, counts = np.unique(hashes, return_counts=True)
+        rows.append((string_destination(site, partitions), (site, part.home, len(docs), values, counts)))
+    return group_outbox(rows)
+
+
+def site_frequent(inbox: Iterable[list[tuple[str, int, int, np.ndarray, np.ndarray]]], config: DedupConfig) -> Outbox:
+    """For each site owned here, the hashes in more than max(site_df_floor, site_df_fraction * its documents) of
+    its documents, wherever they were read, sent to every partition holding pages of the site."""
+    pieces: dict[str, list[tuple[int, int, np.ndarray, np.ndarray]]] = defaultdict(list)
+    for site, home, documents, values, counts in flatten(inbox):
+        pieces[site].append((home, documents, values, counts))
+    rows: list[tuple[int, tuple[str, np.ndarray]]] = []
+    for site, parts in pieces.items():
+        documents = sum(part[1] for part in parts)
+        if documents <= config.site_df_floor:  # no hash can be in more of them
+            continue
+        uniq, inverse = np.unique(np.concatenate([part[2] for part in parts]), return_inverse=True)
+        totals = np.bincount(inverse, weights=np.concatenate([part[3] for part in parts]), minlength=len(uniq))
+        frequent = uniq[totals > max(config.site_df_floor, config.site_df_fraction * documents)]
+        if len(frequent):
+            rows.extend((home, (site, frequent)) for home in sorted({part[0] for part in parts}))
+    return group_outbox(rows)
+
+
+def set_site_cut(part: DedupPart, inbox: Iterable[list[tuple[str, np.ndarray]]]) -> DedupPart:
+    """The per-site cut as a mask over this partition's hashes (what `site_cut` gives a whole corpus)."""
+    frequent = dict(flatten(inbox))
+    if not frequent:
+        return part
+    cut = np.zeros(len(part.sets.hashes), dtype=bool)
+    for i, article in enumerate(part.articles):
+        hashes = frequent.get(site_key(article.url, article.site) or "")
+        if hashes is not None:
+            lo, hi = int(part.sets.offsets[i]), int(part.sets.offsets[i + 1])
+            cut[lo:hi] = np.isin(part.sets.hashes[lo:hi], hashes)
+    return dataclasses.replace(part, site_cut=cut)
 
 
 # --- corpus-frequent shingles: a distributed count ----------------------------------------------------------
@@ -102,26 +148,16 @@ def frequent_of(inbox: Iterable[tuple[np.ndarray, np.ndarray]], max_df: int) -> 
     values = np.concatenate([v for v, _ in chunks])
     counts = np.concatenate([c for _, c in chunks])
     uniq, inverse = np.unique(values, return_inverse=True)
-    totals = np.bincount(inverse, weights=counts, minlength=len(uniq))
-    return uniq[totals > max_df]
+    return frequent_among(uniq, np.bincount(inverse, weights=counts, minlength=len(uniq)), max_df)
 
 
 def cut_frequent(part: DedupPart, frequent: np.ndarray, config: DedupConfig) -> DedupPart:
-    content = drop_frequent(part.sets, frequent, config.df_keep_min_share)
-    return dataclasses.replace(part, sets=content, content=content)  # the uncut sets are not needed any more
+    content = drop_frequent(part.sets, frequent, config.df_keep_min_share, part.site_cut)
+    # the uncut sets are not needed any more
+    return dataclasses.replace(part, sets=content, content=content, site_cut=None)
 
 
-# --- representative rank: a distributed sort on the local engine's key ----------------------------------------
-
-
-def priority_key(policy: str, content: int, text_length: int, date: str | None, doc_id: str) -> tuple[Any, ...]:
-    """The sort key behind cleaner.dedup.cluster.priority_rank (undated after dated, ties by id)."""
-    dated = (date is None, date or "")
-    if policy == "earliest":
-        return (*dated, -content, doc_id)
-    if policy == "longest_text":
-        return (-text_length, *dated, -content, doc_id)
-    return (-content, *dated, doc_id)
+# --- representative rank: a distributed sort on cluster.priority_key ----------------------------------------
 
 
 def rank_rows(part: DedupPart, policy: str) -> list[tuple[tuple[Any, ...], int]]:
@@ -175,7 +211,7 @@ def band_outbox(part: DedupPart, config: DedupConfig, partitions: int) -> Outbox
         mixed = digest.astype(np.uint64) ^ (band_of.astype(np.uint64) * _BAND_MIX)
         dest = (fmix64(mixed) % np.uint64(partitions)).astype(np.int64)
     order = np.argsort(dest, kind="stable")
-    dest, band_of, digest, rank, chunk, addr = (a[order] for a in (dest, band_of, digest, rank, chunk, addr))
+    dest, band_of, digest, rank, chunk, addr = (a[order] for a in (dest, band_of, digest, rank, chunk, addr))  # type: ignore[assignment]
     cuts = np.flatnonzero(np.diff(dest)) + 1
     starts = np.concatenate([[0], cuts])
     ends = np.concatenate([cuts, [len(dest)]])
@@ -201,12 +237,9 @@ def bucket_candidates(inbox: Iterable[tuple[np.ndarray, ...]], config: DedupConf
         rows = np.flatnonzero(band == b)
         # bucket_pairs wants item ranks 0..m-1: only their order, (document rank, chunk index), counts
         item_order, item_rank = chunk_order(chunk[rows], rank[rows])
-        packed = bucket_pairs(digest[rows], item_rank, config.max_bucket, by_rank=item_order)
-        if len(packed):
-            lo = rows[(packed >> _U32).astype(np.int64)]
-            hi = rows[(packed & np.uint64(0xFFFFFFFF)).astype(np.int64)]
-            other = addr[lo] != addr[hi]  # two chunks of one document
-            lo, hi = lo[other], hi[other]
+        better, worse = chunk_pairs(digest[rows], item_rank, item_order, addr[rows], config.max_bucket)
+        if len(better):
+            lo, hi = rows[better], rows[worse]
             found.append(np.stack([rank[lo], addr[lo], rank[hi], addr[hi]], axis=1))
     if not found:
         return np.zeros((0, 4), dtype=np.int64)
@@ -382,28 +415,27 @@ def _receive(state: StarState, inbox: Iterable[list[Message]]) -> None:
 
 
 def _visit(state: StarState, w: int) -> None:
-    """Decide document w from what is known of its verified better-ranked neighbours (the local rule)."""
+    """Decide document w from what is known of its verified better-ranked neighbours (cluster.choose_representative)."""
+    lo, hi = int(state.in_lo[w]), int(state.in_lo[w + 1])
     home = state.part.home
-    known, best, best_j = True, REJECTED, -1
-    for j in range(int(state.in_lo[w]), int(state.in_lo[w + 1])):
+    for j in range(lo, hi):  # neighbours in this partition: their current status
         b_addr = int(state.in_addr[j])
         if b_addr >> 32 == home:
             state.in_status[j] = state.status[b_addr & 0xFFFFFFFF]
-        status = state.in_status[j]
-        if status == UNDECIDED:
-            known = False
-        elif status == REP and state.in_score[j] > best:  # rank order: a tie keeps the better-ranked one
-            best, best_j = float(state.in_score[j]), j
+    statuses, scores = state.in_status[lo:hi].tolist(), state.in_score[lo:hi].tolist()
+    known = UNDECIDED not in statuses
+    # the rows are verified pairs, best-ranked neighbour first; a representative stays one
+    choice = choose_representative((lo + k, scores[k]) for k, status in enumerate(statuses) if status == REP)
     if state.status[w] == UNDECIDED:
-        if best_j >= 0:
+        if choice is not None:  # whatever the undecided neighbours become, w joins a representative
             state.status[w] = MEMBER
         elif known:
             state.status[w] = REP
             state.final[w] = True
     if state.status[w] == MEMBER and known and not state.final[w]:
+        assert choice is not None
         state.final[w] = True
-        state.rep_addr[w] = state.in_addr[best_j]
-        state.similarity[w] = best
+        state.rep_addr[w], state.similarity[w] = state.in_addr[choice[0]], choice[1]
 
 
 def _announce(state: StarState, b: int) -> list[tuple[int, Message]]:
@@ -444,6 +476,28 @@ def verified_pairs(state: StarState) -> int:
 # --- clusters: members meet their representative ----------------------------------------------------------------
 
 
+@dataclass(slots=True)
+class MemberInfo:
+    """What a member sends to its representative's partition to build the cluster record."""
+
+    rep_pos: int
+    member: ClusterMember
+    stub: Article  # the fields its cluster's article line lists of it
+
+
+def source_stub(article: Article) -> Article:
+    """The fields of a member that its cluster's article line lists (see outputs.records.SourceLine)."""
+    return Article(
+        id=article.id,
+        source=article.source,
+        url=article.url,
+        text="",
+        title=article.title,
+        site=article.site,
+        published=article.published,
+    )
+
+
 def member_outbox(state: StarState) -> tuple[dict[str, Placement], Outbox]:
     """Every local article's placement (for the manifest), and its member record sent to its representative."""
     part = state.part
@@ -452,17 +506,25 @@ def member_outbox(state: StarState) -> tuple[dict[str, Placement], Outbox]:
     members: list[tuple[int, MemberInfo]] = []
     for i, article in enumerate(part.articles):
         rep = int(state.rep_addr[i])
-        is_rep = state.status[i] == REP
         rep_id = part.articles[rep & 0xFFFFFFFF].id if rep >> 32 == part.home else state.rep_ids[rep]
-        similarity = 1.0 if is_rep else round(float(state.similarity[i]), 4)  # as Deduplicator._build
+        similarity = listed_similarity(state.status[i] == REP, state.similarity[i])
         placements[article.id] = Placement(rep_id, similarity)
-        info = MemberInfo(rep & 0xFFFFFFFF, int(part.rank[i]), similarity, part.origins[i], source_stub(article))
-        members.append((rep >> 32, info))
+        member = ClusterMember(article.id, int(part.rank[i]), similarity, part.origins[i])
+        members.append((rep >> 32, MemberInfo(rep & 0xFFFFFFFF, member, source_stub(article))))
     return placements, group_outbox(members)
 
 
 def clusters_here(state: StarState, inbox: Iterable[list[MemberInfo]]) -> list[tuple[Cluster, dict[str, Article]]]:
-    return build_clusters(flatten(inbox), state.part.articles)
+    """The clusters whose representatives live here, with their members' stubs (for the article lines)."""
+    groups: dict[int, list[MemberInfo]] = defaultdict(list)
+    for info in flatten(inbox):
+        groups[info.rep_pos].append(info)
+    built: list[tuple[Cluster, dict[str, Article]]] = []
+    for rep_pos, infos in groups.items():
+        kept = state.part.articles[rep_pos]
+        cluster = cluster_record(kept.id, (info.member for info in infos))
+        built.append((cluster, {info.stub.id: info.stub for info in infos} | {kept.id: kept}))
+    return built
 
 
 def article_count(part: DedupPart) -> int:

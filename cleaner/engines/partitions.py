@@ -1,9 +1,9 @@
-"""Per-partition work of the Dask engine outside dedup: read, extract, repeated ids, site templates, outputs.
+"""Per-partition work of the Dask engine outside dedup: read, extract, the plan's steps, outputs.
 
 Every function here takes and returns plain Python data and runs on one partition; `dask_engine` wires them with
-shuffles. The decisions are the local pipeline's own functions (`process_document`, `strip_site_templates`,
-`manifest_entries`, `article_record`, ...), called on the part of the corpus that decides them, so both engines
-compute the same thing. A shuffle's input is a list of `(destination partition, payload)` pairs.
+shuffles. The decisions are the steps of `cleaner.stages` and the output records of `cleaner.outputs`, called on
+the part of the corpus that decides them, so both engines compute the same thing. A shuffle's input is a list of
+`(destination partition, payload)` pairs.
 """
 
 from __future__ import annotations
@@ -18,42 +18,37 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import xxhash
 
-from cleaner.clutter import strip_site_templates
-from cleaner.clutter.templates import site_key
 from cleaner.config import Config
-from cleaner.engines.remote import is_url, list_url, local_copy, open_binary, url_source, with_url_source
-from cleaner.models import Article, Cluster, ManifestEntry, Member, RawDocument, RunReport
-from cleaner.pipeline import (
-    Outcome,
-    article_record,
-    as_outcome,
-    cluster_record,
-    extraction_record,
-    extraction_report,
-    limits_for,
-    manifest_entries,
-    process_document,
-    read_options_for,
-    record_article,
-    reject_short,
-    summarize,
-)
-from cleaner.readers import (
+from cleaner.engines.local import as_outcome, limits_for
+from cleaner.engines.pool import map_documents
+from cleaner.io.readers import (
     JSONL_SUFFIXES,
+    HtmlFile,
     ReadOptions,
     document_id,
     iter_documents,
     iter_input_files,
     iter_jsonl_records,
+    jsonl_html_document,
 )
-from cleaner.workers import map_documents
-from cleaner.writers import dumps
+from cleaner.io.remote import is_url, list_url, local_copy, open_binary, url_source, with_url_source
+from cleaner.io.writers import dumps
+from cleaner.models import Article, Cluster, Member, Outcome, RawDocument, RunReport
+from cleaner.outputs.records import (
+    ClusterLine,
+    DocumentLine,
+    ManifestEntry,
+    article_line,
+    extraction_report,
+    manifest_entries,
+    summarize,
+)
+from cleaner.stages import GroupStep, Mode, extract_document, read_options_for, text_outcome
 
-Mode = Literal["html", "text"]  # `run`/`extract` read HTML; `dedup` reads JSONL records that hold text
 Outbox = list[tuple[int, Any]]
 SORT_SAMPLES = 64  # keys per partition offered to the splitter choice of a distributed sort
 
@@ -157,7 +152,7 @@ def number_blocks(pieces: Sequence[Piece], counts: Sequence[int]) -> list[Piece]
 
 
 def _parse_line(source: str, line: bytes) -> tuple[str, dict[str, Any] | None, str | None]:
-    # mirrors cleaner.readers.iter_jsonl_records line by line (see the report: a public per-line parser is asked for)
+    # mirrors cleaner.io.readers.iter_jsonl_records line by line (see the report: a public per-line parser is asked for)
     try:
         record = json.loads(line)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -207,31 +202,13 @@ def _whole_file_documents(path: str, options: ReadOptions) -> Iterator[RawDocume
             yield with_url_source(document, local, path)
 
 
-def _html_document(source: str, record: dict[str, Any] | None, error: str | None, options: ReadOptions) -> RawDocument:
-    # mirrors cleaner.readers._iter_jsonl_html for one record
-    def failed(reason: str, url: str | None = None) -> RawDocument:
-        return RawDocument(id=document_id(source), source=source, content=None, url=url, error=reason)
-
-    if record is None:
-        return failed(error or "invalid json")
-    url = record.get(options.url_key)
-    url = url if isinstance(url, str) and url else None
-    html = record.get(options.html_key)
-    if not isinstance(html, str) or not html:
-        return failed(f"missing field: no non-empty {options.html_key!r} string", url)
-    content = html.encode("utf-8", "surrogatepass")
-    if len(content) > options.max_bytes:
-        return failed(f"too large: more than {options.max_bytes} bytes", url)
-    return RawDocument(id=document_id(source), source=source, content=content, url=url)
-
-
-def iter_piece_documents(pieces: Sequence[Piece], options: ReadOptions) -> Iterator[RawDocument]:
+def iter_piece_documents(pieces: Sequence[Piece], options: ReadOptions) -> Iterator[RawDocument | HtmlFile]:
     for piece in pieces:
         if piece.end is None:
             yield from _whole_file_documents(piece.path, options)
         else:
             for source, record, error in iter_piece_records(piece):
-                yield _html_document(source, record, error, options)
+                yield jsonl_html_document(source, record, error, options)
 
 
 def read_partition(pieces: Sequence[Piece], config: Config, mode: Mode) -> list[Outcome]:
@@ -243,10 +220,10 @@ def read_partition(pieces: Sequence[Piece], config: Config, mode: Mode) -> list[
                 if record is None:
                     outcomes.append(Outcome(document_id(source), source, reason=error))
                 else:
-                    outcomes.append(record_article(source, record, config))
+                    outcomes.append(text_outcome(source, record, config))
         return outcomes
     documents = iter_piece_documents(pieces, read_options_for(config))
-    work = functools.partial(process_document, config=config)
+    work = functools.partial(extract_document, config=config)
     # one item at a time in this worker thread: a document that raises MemoryError or RecursionError is rejected
     # as in the local engine; the per-document timeout needs a main thread, which Dask's task threads are not
     # Dask worker processes are daemons and cannot fork: extract in the worker itself, Dask isolates partitions
@@ -254,100 +231,52 @@ def read_partition(pieces: Sequence[Piece], config: Config, mode: Mode) -> list[
     return [as_outcome(result) for result in map_documents(work, documents, 1, limits)]
 
 
-# --- repeated ids: decided per id, wherever the copies were read -----------------------------------------------
+def numbered(outcomes: Sequence[Outcome], first: int) -> list[Outcome]:
+    """The outcomes with their input positions: this partition's documents come after `first` earlier ones."""
+    return [dataclasses.replace(o, position=first + i) for i, o in enumerate(outcomes)]
 
 
-def id_outbox(home: int, outcomes: Sequence[Outcome], partitions: int) -> Outbox:
-    """(id, home, position, has article) of every outcome, sent to the partition that owns the id."""
-    rows = (
-        (string_destination(o.id, partitions), (o.id, home, pos, o.article is not None))
-        for pos, o in enumerate(outcomes)
-    )
+# --- the plan's steps: a document step maps, a group step is decided where its key lives ---------------------------
+
+
+def key_outbox(step: GroupStep[Any, Any], home: int, outcomes: Sequence[Outcome], partitions: int) -> Outbox:
+    """(key, home, position, summary) of every outcome the step groups, sent to the partition that owns its key."""
+    rows = []
+    for position, outcome in enumerate(outcomes):
+        key = step.key(outcome)
+        if key is not None:
+            rows.append((string_destination(key, partitions), (key, home, position, step.summary(outcome))))
     return group_outbox(rows)
 
 
-def id_decisions(inbox: Iterable[list[tuple[str, int, int, bool]]], mode: Mode) -> Outbox:
-    """Which copies of an id lose it, in input order (home, position): `run` counts repeats, `dedup` rejects."""
-    groups: dict[str, list[tuple[int, int, bool]]] = defaultdict(list)
-    for doc_id, home, pos, has_article in flatten(inbox):
-        groups[doc_id].append((home, pos, has_article))
-    decisions: list[tuple[int, tuple[int, int]]] = []
-    for copies in groups.values():
-        copies.sort()
-        if mode == "html":  # cleaner.pipeline._unique_ids: every repeat of an input, k = 1, 2, ...
-            decisions.extend((home, (pos, k)) for k, (home, pos, _) in enumerate(copies) if k > 0)
-        else:  # cleaner.pipeline._reject_repeated_ids: among records with text, all but the first
-            with_text = [(home, pos) for home, pos, has_article in copies if has_article]
-            decisions.extend((home, (pos, 1)) for home, pos in with_text[1:])
-    return group_outbox(decisions)
+def group_verdicts(step: GroupStep[Any, Any], inbox: Iterable[list[tuple[str, int, int, Any]]]) -> Outbox:
+    """The step's decisions on the keys this partition owns, each group in input order (home partition, position
+    in it), sent back as (position, verdict) to the partition that holds the outcome."""
+    groups: dict[str, list[tuple[int, int, Any]]] = defaultdict(list)
+    for key, home, position, summary in flatten(inbox):
+        groups[key].append((home, position, summary))
+    verdicts: list[tuple[int, tuple[int, Any]]] = []
+    for members in groups.values():
+        members.sort(key=lambda member: member[:2])
+        for i, verdict in step.decide([summary for _, _, summary in members]):
+            home, position, _ = members[i]
+            verdicts.append((home, (position, verdict)))
+    return group_outbox(verdicts)
 
 
-def apply_id_decisions(
-    outcomes: Sequence[Outcome], inbox: Iterable[list[tuple[int, int]]], mode: Mode
+def apply_verdicts(
+    step: GroupStep[Any, Any], outcomes: Sequence[Outcome], inbox: Iterable[list[tuple[int, Any]]]
 ) -> list[Outcome]:
-    """The outcomes with the losing copies rejected and renamed (new objects: inputs stay untouched for retries)."""
+    """The outcomes with the step's verdicts applied (new objects: inputs stay untouched for retries)."""
     result = list(outcomes)
-    for pos, k in flatten(inbox):
-        outcome = outcomes[pos]
-        if mode == "html":
-            reason = f"duplicate input: {outcome.source} was already read"
-            new_id = document_id(f"{outcome.source}#repeat{k}")
-        else:
-            reason = f"duplicate id: {outcome.id!r} appears earlier in the input"
-            new_id = document_id(outcome.source)
-        result[pos] = Outcome(new_id, outcome.source, article=None, reason=reason)
+    for position, verdict in flatten(inbox):
+        result[position] = step.apply(outcomes[position], verdict)
     return result
-
-
-# --- site templates: a group-by on site --------------------------------------------------------------------------
-
-
-def templates_enabled(config: Config) -> bool:
-    return config.clutter.enabled and "template" in config.clutter.families
-
-
-def site_outbox(outcomes: Sequence[Outcome], partitions: int) -> tuple[list[Outcome], Outbox]:
-    """(outcomes that stay: no site or no article, [(site partition, outcomes of its sites)])."""
-    stay: list[Outcome] = []
-    moving: list[tuple[int, Outcome]] = []
-    for outcome in outcomes:
-        site = site_key(outcome.article) if outcome.article is not None else None
-        if site:
-            moving.append((string_destination(site, partitions), outcome))
-        else:
-            stay.append(outcome)
-    return stay, group_outbox(moving)
-
-
-def strip_sites(stay: Sequence[Outcome], inbox: Iterable[list[Outcome]], config: Config) -> list[Outcome]:
-    """Learn and strip the templates of the sites this partition owns (it holds every page of each)."""
-    received = sorted(flatten(inbox), key=lambda o: (o.id, o.source))
-    articles = [o.article for o in received if o.article is not None]
-    by_id = {a.id: a for a in strip_site_templates(articles, config.clutter)}
-    stripped = [dataclasses.replace(o, article=by_id[o.article.id]) for o in received if o.article is not None]
-    return [*stay, *stripped]
-
-
-def drop_short(outcomes: Sequence[Outcome], config: Config) -> list[Outcome]:
-    return [reject_short(outcome, config) for outcome in outcomes]
 
 
 # --- outputs: records keyed for one global sort, then written per partition -------------------------------------
 
 Row = tuple[tuple[Any, ...], str]  # (sort key, JSON line); the key starts with the output file's index
-
-
-def source_stub(article: Article) -> Article:
-    """The fields of a member that its cluster's article record lists (see pipeline.SOURCE_FIELDS)."""
-    return Article(
-        id=article.id,
-        source=article.source,
-        url=article.url,
-        text="",
-        title=article.title,
-        site=article.site,
-        published=article.published,
-    )
 
 
 @dataclass(slots=True)
@@ -358,36 +287,6 @@ class Placement:
     similarity: float
 
 
-@dataclass(slots=True)
-class MemberInfo:
-    """What a member sends to its representative's partition to build the cluster record."""
-
-    rep_pos: int
-    rank: int
-    similarity: float
-    origin: str | None
-    stub: Article
-
-
-def build_clusters(
-    members: Iterable[MemberInfo], articles: Sequence[Article]
-) -> list[tuple[Cluster, dict[str, Article]]]:
-    """The clusters whose representatives live here (as Deduplicator._build builds them), with member stubs."""
-    from cleaner.dedup.origin import cluster_origin
-
-    groups: dict[int, list[MemberInfo]] = defaultdict(list)
-    for member in members:
-        groups[member.rep_pos].append(member)
-    built: list[tuple[Cluster, dict[str, Article]]] = []
-    for rep_pos, group in groups.items():
-        kept = articles[rep_pos]
-        by_rank = sorted(group, key=lambda m: m.rank)
-        listed = sorted((Member(m.stub.id, m.similarity) for m in group), key=lambda m: m.id)
-        cluster = Cluster(kept.id, kept.id, listed, cluster_origin([m.origin for m in by_rank]))
-        built.append((cluster, {m.stub.id: m.stub for m in group} | {kept.id: kept}))
-    return built
-
-
 def run_rows(
     outcomes: Sequence[Outcome],
     placements: dict[str, Placement],
@@ -396,20 +295,21 @@ def run_rows(
     """This partition's lines of the four run outputs, keyed as the local engine orders them, and its counts."""
     rows: list[Row] = []
     for cluster, by_id in clusters:
-        rows.append(((0, cluster.cluster), dumps(article_record(by_id[cluster.kept], cluster, by_id))))
-        rows.append(((1, cluster.cluster), dumps(cluster_record(cluster))))
-    rows.extend(((2, o.id, o.source), dumps(extraction_record(o))) for o in outcomes)
+        rows.append(((0, cluster.cluster), dumps(article_line(by_id[cluster.kept], cluster, by_id).to_dict())))
+        rows.append(((1, cluster.cluster), dumps(ClusterLine.of(cluster).to_dict())))
+    rows.extend(((2, o.id, o.source), dumps(DocumentLine.of(o).to_dict())) for o in outcomes)
     # one single-member cluster per placed article: manifest_entries then places it exactly as for the full cluster
     placed = [Cluster(p.cluster, p.cluster, [Member(doc_id, p.similarity)]) for doc_id, p in placements.items()]
-    entries: list[ManifestEntry] = manifest_entries(outcomes, placed)
-    rows.extend(((3, e.source, e.id), dumps(e.to_dict())) for e in entries)
+    entries: list[ManifestEntry] = manifest_entries(outcomes, placed)  # in input order: by position
+    positions = sorted(o.position for o in outcomes)
+    rows.extend(((3, position), dumps(e.to_dict())) for position, e in zip(positions, entries, strict=True))
     removed = sum(len(o.article.removed) for o in outcomes if o.article is not None)
-    return rows, summarize(entries, [c for c, _ in clusters], removed)
+    return rows, summarize(entries, len(clusters), removed)
 
 
 def extract_rows(outcomes: Sequence[Outcome]) -> tuple[list[Row], RunReport]:
     """This partition's lines of `cleaner extract` (ordered by id, as the local engine) and its counts."""
-    rows = [((0, o.id, o.source), dumps(extraction_record(o))) for o in outcomes]
+    rows = [((0, o.id, o.source), dumps(DocumentLine.of(o).to_dict())) for o in outcomes]
     return rows, extraction_report(outcomes)
 
 

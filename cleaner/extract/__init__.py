@@ -1,0 +1,1 @@
+"""HTML -> Article: trafilatura for the text, then metadata and the clutter rules."""

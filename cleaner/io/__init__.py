@@ -1,0 +1,1 @@
+"""Reading inputs and writing outputs: folders, .gz, WARC, JSONL, fsspec URLs; atomic JSONL(.gz)/Parquet writers."""

@@ -1,0 +1,1 @@
+"""What a run writes: the typed output records (`records`) and the output folder (`files`)."""

@@ -249,495 +249,492 @@ def _name_like(word: str) -> bool:
     return word[0].isupper() or word[0].lower() == word[0].upper()  # capitalised, or an uncased script
 
 
-def _build_rules() -> tuple[TextRule, ...]:
-    all_languages = tuple(READ_ALSO_LEADINS)
-    european = ("en", "fr", "de", "es", "pt", "it", "nl")
-    return (
-        TextRule(
-            "text.read_also",
-            all_languages,
-            _leadin_pattern(),
-            "A lead-in such as 'Also Read:' / 'Lire aussi' / 'یہ بھی پڑھیں' before a teaser headline, or alone as a "
-            "section label ('Most read in world news'): it announces links to other articles.",
-            "promo lead-in announcing another article",
-            max_words=40,
+# The rule table, in priority order: when several rules match a line, the first listed names the removal.
+_ALL_LANGUAGES = tuple(READ_ALSO_LEADINS)
+_EUROPEAN = ("en", "fr", "de", "es", "pt", "it", "nl")
+RULES: tuple[TextRule, ...] = (
+    TextRule(
+        "text.read_also",
+        _ALL_LANGUAGES,
+        _leadin_pattern(),
+        "A lead-in such as 'Also Read:' / 'Lire aussi' / 'یہ بھی پڑھیں' before a teaser headline, or alone as a "
+        "section label ('Most read in world news'): it announces links to other articles.",
+        "promo lead-in announcing another article",
+        max_words=40,
+    ),
+    TextRule(
+        "text.read_also_caps",
+        ("en",),
+        re.compile(
+            r"[\W_]{0,3}(?:READ MORE|ALSO READ|READ ALSO|SEE ALSO|RELATED|MORE|WATCH|DON'T MISS|DON’T MISS|"
+            r"MUST READ|TRENDING|RECOMMENDED|PHOTOS|VIDEO|LISTEN)\b[\s:]+(?=[\"'‘“A-Z0-9])(?=.*[a-z])"
         ),
-        TextRule(
-            "text.read_also_caps",
-            ("en",),
-            re.compile(
-                r"[\W_]{0,3}(?:READ MORE|ALSO READ|READ ALSO|SEE ALSO|RELATED|MORE|WATCH|DON'T MISS|DON’T MISS|"
-                r"MUST READ|TRENDING|RECOMMENDED|PHOTOS|VIDEO|LISTEN)\b[\s:]+(?=[\"'‘“A-Z0-9])(?=.*[a-z])"
-            ),
-            "An all-caps lead-in glued to a headline without a colon ('READ MORE Trump says ...'): the case change is "
-            "the separator. The rest must contain lower case, so an all-caps heading does not match.",
-            "all-caps promo lead-in before a headline",
-            max_words=35,
-            folded=False,
+        "An all-caps lead-in glued to a headline without a colon ('READ MORE Trump says ...'): the case change is "
+        "the separator. The rest must contain lower case, so an all-caps heading does not match.",
+        "all-caps promo lead-in before a headline",
+        max_words=35,
+        folded=False,
+    ),
+    TextRule(
+        "text.teaser_tag",
+        ("en",),
+        re.compile(
+            r".{8,200}\[(?:VIDEO|PICTURES|PICS|PHOTOS|INSIGHT|ANALYSIS|REACTION|REVEALED|LATEST|LIVE|POLL|"
+            r"WARNING|UPDATE|EXCLUSIVE|COMMENT|REPORT|NEWS|Video|Photos|Gallery|Podcast)\]\W*$"
         ),
-        TextRule(
-            "text.teaser_tag",
-            ("en",),
-            re.compile(
-                r".{8,200}\[(?:VIDEO|PICTURES|PICS|PHOTOS|INSIGHT|ANALYSIS|REACTION|REVEALED|LATEST|LIVE|POLL|"
-                r"WARNING|UPDATE|EXCLUSIVE|COMMENT|REPORT|NEWS|Video|Photos|Gallery|Podcast)\]\W*$"
-            ),
-            "Tabloid teaser headlines end in a bracketed kind tag ('... [VIDEO]', '... [INSIGHT]'); article prose "
-            "never does.",
-            "teaser headline with a [TAG]",
-            max_words=30,
-            folded=False,
-            needles=("[",),
+        "Tabloid teaser headlines end in a bracketed kind tag ('... [VIDEO]', '... [INSIGHT]'); article prose "
+        "never does.",
+        "teaser headline with a [TAG]",
+        max_words=30,
+        folded=False,
+        needles=("[",),
+    ),
+    TextRule(
+        "text.newsletter",
+        _EUROPEAN,
+        re.compile(
+            r"[\W_]{0,3}(?:sign(?:ing)? up|subscribe|register|join|get|receive|enter your e-?mail|"
+            r"want more|like what you|love|never miss|stay (?:informed|up to date|in the know|connected)|"
+            r"get the latest (?:news|updates|posts|articles|stories|insights) (?:from|about|on)|"
+            r"be the first)\b.{0,160}\b(?:newsletters?|inbox|e-?mail alerts?|e-?mail updates|updates from|"
+            r"mailing list|"
+            r"briefings?|bulletins?|digest)\b"
+            r"|[\W_]{0,3}(?:our |the |free |daily |weekly )*newsletters?\W*$"
+            r"|[\W_]{0,3}(?:inscrivez-vous|abonnez-vous|newsletter abonnieren|jetzt abonnieren|suscr[íi]bete|"
+            r"suscr[íi]base|inscreva-se|assine|iscriviti|schrijf je in|abonneer)\b"
+            r"|[\W_]{0,3}(?:thanks|thank you) for (?:signing up|subscribing)"
+            r"|[\W_]{0,3}keep an eye on your inbox"
+            r"|[\W_]{0,3}(?:here'?s the |click here to |you can |to )?unsubscribe(?: here| at any time| link)?\W*$"
         ),
-        TextRule(
-            "text.newsletter",
-            european,
-            re.compile(
-                r"[\W_]{0,3}(?:sign(?:ing)? up|subscribe|register|join|get|receive|enter your e-?mail|"
-                r"want more|like what you|love|never miss|stay (?:informed|up to date|in the know|connected)|"
-                r"get the latest (?:news|updates|posts|articles|stories|insights) (?:from|about|on)|"
-                r"be the first)\b.{0,160}\b(?:newsletters?|inbox|e-?mail alerts?|e-?mail updates|updates from|"
-                r"mailing list|"
-                r"briefings?|bulletins?|digest)\b"
-                r"|[\W_]{0,3}(?:our |the |free |daily |weekly )*newsletters?\W*$"
-                r"|[\W_]{0,3}(?:inscrivez-vous|abonnez-vous|newsletter abonnieren|jetzt abonnieren|suscr[íi]bete|"
-                r"suscr[íi]base|inscreva-se|assine|iscriviti|schrijf je in|abonneer)\b"
-                r"|[\W_]{0,3}(?:thanks|thank you) for (?:signing up|subscribing)"
-                r"|[\W_]{0,3}keep an eye on your inbox"
-                r"|[\W_]{0,3}(?:here'?s the |click here to |you can |to )?unsubscribe(?: here| at any time| link)?\W*$"
-            ),
-            "Newsletter sign-up prompts and their widget messages: an imperative (sign up / subscribe / get) and a "
-            "newsletter word, from the start of a short line.",
-            "newsletter sign-up prompt",
-            max_words=45,
+        "Newsletter sign-up prompts and their widget messages: an imperative (sign up / subscribe / get) and a "
+        "newsletter word, from the start of a short line.",
+        "newsletter sign-up prompt",
+        max_words=45,
+    ),
+    TextRule(
+        "text.newsletter",
+        ("en",),
+        re.compile(r".{0,300}?[.!?]\s+(?:sign up|subscribe|register) (?:for|to)\b.{0,80}?\bnewsletters?\b"),
+        "The closing sentence of a lead or tail note ('... produced by X, a nonprofit newsroom. Sign up for "
+        "our newsletter.'): the note is the publisher's, not the story's. Only in the lead or the tail, and "
+        "only as a sentence of its own.",
+        "newsletter sign-up prompt",
+        max_words=60,
+        region=EDGE,
+        needles=("sign up for", "sign up to", "subscribe to", "subscribe for", "register for", "register to"),
+    ),
+    TextRule(
+        "text.newsletter",
+        _EUROPEAN,
+        re.compile(
+            r".{0,200}\b(?:delivered|sent|straight|right) (?:in)?to your (?:inbox|e-?mail)"
+            r"|.{0,40}error processing your subscription"
         ),
-        TextRule(
-            "text.newsletter",
-            ("en",),
-            re.compile(r".{0,300}?[.!?]\s+(?:sign up|subscribe|register) (?:for|to)\b.{0,80}?\bnewsletters?\b"),
-            "The closing sentence of a lead or tail note ('... produced by X, a nonprofit newsroom. Sign up for "
-            "our newsletter.'): the note is the publisher's, not the story's. Only in the lead or the tail, and "
-            "only as a sentence of its own.",
-            "newsletter sign-up prompt",
-            max_words=60,
-            region=EDGE,
-            needles=("sign up for", "sign up to", "subscribe to", "subscribe for", "register for", "register to"),
+        "The scanning half of the newsletter rule: '... delivered to your inbox' anywhere in a short line.",
+        "newsletter sign-up prompt",
+        max_words=45,
+        needles=(
+            "to your inbox",
+            "into your inbox",
+            "to your email",
+            "to your e-mail",
+            "into your email",
+            "processing your subscription",
         ),
-        TextRule(
-            "text.newsletter",
-            european,
-            re.compile(
-                r".{0,200}\b(?:delivered|sent|straight|right) (?:in)?to your (?:inbox|e-?mail)"
-                r"|.{0,40}error processing your subscription"
-            ),
-            "The scanning half of the newsletter rule: '... delivered to your inbox' anywhere in a short line.",
-            "newsletter sign-up prompt",
-            max_words=45,
-            needles=(
-                "to your inbox",
-                "into your inbox",
-                "to your email",
-                "to your e-mail",
-                "into your email",
-                "processing your subscription",
-            ),
+    ),
+    TextRule(
+        "text.follow_us",
+        ("en", "fr", "de", "es", "pt", "it", "nl", "ru", "tr", "ar", "hi"),
+        re.compile(
+            rf"[\W_]{{0,3}}(?:follow|like|join|find|connect with|add|subscribe to)\b.{{0,60}}?\bon\s+{_PLATFORMS}\b"
+            rf"|[\W_]{{0,3}}follow\s+@\w+|[\W_]{{0,3}}(?:follow|find|connect with) us\W*$"
+            rf"|[\W_]{{0,3}}join (?:the|our) .{{0,40}}"
+            rf"\b(?:facebook|linkedin|discord|slack|reddit|telegram|whatsapp)"
+            rf" (?:group|page|community|server|channel)"
+            rf"|[\W_]{{0,3}}help (?:me|us) spread the word"
+            r"|[\W_]{0,3}(?:suivez-nous|folgen sie uns|s[íi]guenos|siga-nos|seguici|volg ons|подписывайтесь|"
+            r"bizi takip edin|تابعونا|हमें फॉलो करें)"
+            r"|[\W_]{0,3}(?:click|tap)\s+here\s+to\s+(?:follow|join|subscribe|sign up)\b"
+            r"|[\W_]{0,3}(?:click|tap)\s+here\s+to\s+(?:get|download)\b.{0,40}\bapp\b"
+            r"|[\W_]{0,3}download\s+(?:the|our)\s+[\w\s]{0,30}\bapp\b"
+            r"|[\W_]{0,3}(?:join|follow)\s+(?:our|the)\s+[\w\s]{0,30}\b(?:whatsapp|telegram)\s+(?:channel|group)\b"
         ),
-        TextRule(
-            "text.follow_us",
-            ("en", "fr", "de", "es", "pt", "it", "nl", "ru", "tr", "ar", "hi"),
-            re.compile(
-                rf"[\W_]{{0,3}}(?:follow|like|join|find|connect with|add|subscribe to)\b.{{0,60}}?\bon\s+{_PLATFORMS}\b"
-                rf"|[\W_]{{0,3}}follow\s+@\w+|[\W_]{{0,3}}(?:follow|find|connect with) us\W*$"
-                rf"|[\W_]{{0,3}}join (?:the|our) .{{0,40}}"
-                rf"\b(?:facebook|linkedin|discord|slack|reddit|telegram|whatsapp)"
-                rf" (?:group|page|community|server|channel)"
-                rf"|[\W_]{{0,3}}help (?:me|us) spread the word"
-                r"|[\W_]{0,3}(?:suivez-nous|folgen sie uns|s[íi]guenos|siga-nos|seguici|volg ons|подписывайтесь|"
-                r"bizi takip edin|تابعونا|हमें फॉलो करें)"
-                r"|[\W_]{0,3}(?:click|tap)\s+here\s+to\s+(?:follow|join|subscribe|sign up)\b"
-                r"|[\W_]{0,3}(?:click|tap)\s+here\s+to\s+(?:get|download)\b.{0,40}\bapp\b"
-                r"|[\W_]{0,3}download\s+(?:the|our)\s+[\w\s]{0,30}\bapp\b"
-                r"|[\W_]{0,3}(?:join|follow)\s+(?:our|the)\s+[\w\s]{0,30}\b(?:whatsapp|telegram)\s+(?:channel|group)\b"
-            ),
-            "Follow-us / social / app prompts: an imperative aimed at the reader plus a platform; also the closing "
-            "'Follow him on Twitter @x' of an author blurb.",
-            "follow-us / app prompt",
-            max_words=50,
+        "Follow-us / social / app prompts: an imperative aimed at the reader plus a platform; also the closing "
+        "'Follow him on Twitter @x' of an author blurb.",
+        "follow-us / app prompt",
+        max_words=50,
+    ),
+    TextRule(
+        "text.follow_us",
+        ("en",),
+        re.compile(r".{0,40}\bby clicking here\W*$"),
+        "The scanning half of the follow-us rule: a short prompt ending 'by clicking here'.",
+        "follow-us / app prompt",
+        max_words=20,
+        needles=("by clicking here",),
+    ),
+    TextRule(
+        "text.paywall",
+        ("en",),
+        re.compile(
+            r"[\W_]{0,3}(?:subscribe (?:to|for|now|today)\b"
+            r"|this (?:article|story|content) is (?:exclusive|only available|available exclusively) to"
+            r"|already (?:have an account|a subscriber|a member)\b|(?:log|sign) in to (?:continue|read|comment)"
+            r"|get (?:unlimited |full |instant )?(?:digital )?access to\b|get (?:unlimited|full|instant) access\b"
+            r"|become a (?:member|subscriber|patron)\b"
+            r"|support (?:our|independent|quality) journalism|if you (?:enjoyed|liked|value|appreciate) this "
+            r"(?:article|story|post|piece|content)"
+            r"|to continue reading\b|you have reached your (?:free )?(?:article )?limit"
+            r"|this (?:story|article|journalism|work|site) is (?:funded|supported|made possible) by "
+            r"(?:readers|members|donors|listeners))"
         ),
-        TextRule(
-            "text.follow_us",
-            ("en",),
-            re.compile(r".{0,40}\bby clicking here\W*$"),
-            "The scanning half of the follow-us rule: a short prompt ending 'by clicking here'.",
-            "follow-us / app prompt",
-            max_words=20,
-            needles=("by clicking here",),
+        "Paywall and membership prompts addressed to the reader.",
+        "subscription / paywall prompt",
+        max_words=60,
+    ),
+    TextRule(
+        "text.affiliate",
+        ("en",),
+        re.compile(
+            r".{0,120}\b(?:if you (?:buy|purchase) (?:something|anything|a product)|(?:we|\w+) (?:may|might|will) "
+            r"(?:earn|get|receive|be paid) (?:a |an )?(?:small )?(?:share of the sale|commission|affiliate)"
+            r"|(?:this|our) (?:post|article|page|site|content) (?:may )?contains? affiliate links"
+            r"|as an amazon associate|earns? from qualifying purchases"
+            r"|(?:purchases|sales) made through (?:our |these )?links"
+            r"|(?:is|are) supported by (?:commissions|affiliate)"
+            r"|(?:we|i) (?:may|might|will|can) (?:be compensated|receive (?:a )?(?:\w+ )?compensation)"
+            r"|compensated when you click)"
         ),
-        TextRule(
-            "text.paywall",
-            ("en",),
-            re.compile(
-                r"[\W_]{0,3}(?:subscribe (?:to|for|now|today)\b"
-                r"|this (?:article|story|content) is (?:exclusive|only available|available exclusively) to"
-                r"|already (?:have an account|a subscriber|a member)\b|(?:log|sign) in to (?:continue|read|comment)"
-                r"|get (?:unlimited |full |instant )?(?:digital )?access to\b|get (?:unlimited|full|instant) access\b"
-                r"|become a (?:member|subscriber|patron)\b"
-                r"|support (?:our|independent|quality) journalism|if you (?:enjoyed|liked|value|appreciate) this "
-                r"(?:article|story|post|piece|content)"
-                r"|to continue reading\b|you have reached your (?:free )?(?:article )?limit"
-                r"|this (?:story|article|journalism|work|site) is (?:funded|supported|made possible) by "
-                r"(?:readers|members|donors|listeners))"
-            ),
-            "Paywall and membership prompts addressed to the reader.",
-            "subscription / paywall prompt",
-            max_words=60,
+        "Affiliate disclosures: commerce boilerplate added under or above the article, not its content. The "
+        "compensation wording needs 'we' or 'I' as its subject ('We may be compensated when you click'), so a "
+        "salary story's 'you may receive compensation' stays.",
+        "affiliate disclosure",
+        max_words=60,
+        needles=(
+            "if you buy",
+            "if you purchase",
+            "share of the sale",
+            "commission",
+            "affiliate",
+            "amazon associate",
+            "qualifying purchases",
+            "made through",
+            "compensat",
         ),
-        TextRule(
-            "text.affiliate",
-            ("en",),
-            re.compile(
-                r".{0,120}\b(?:if you (?:buy|purchase) (?:something|anything|a product)|(?:we|\w+) (?:may|might|will) "
-                r"(?:earn|get|receive|be paid) (?:a |an )?(?:small )?(?:share of the sale|commission|affiliate)"
-                r"|(?:this|our) (?:post|article|page|site|content) (?:may )?contains? affiliate links"
-                r"|as an amazon associate|earns? from qualifying purchases"
-                r"|(?:purchases|sales) made through (?:our |these )?links"
-                r"|(?:is|are) supported by (?:commissions|affiliate)"
-                r"|(?:we|i) (?:may|might|will|can) (?:be compensated|receive (?:a )?(?:\w+ )?compensation)"
-                r"|compensated when you click)"
-            ),
-            "Affiliate disclosures: commerce boilerplate added under or above the article, not its content. The "
-            "compensation wording needs 'we' or 'I' as its subject ('We may be compensated when you click'), so a "
-            "salary story's 'you may receive compensation' stays.",
-            "affiliate disclosure",
-            max_words=60,
-            needles=(
-                "if you buy",
-                "if you purchase",
-                "share of the sale",
-                "commission",
-                "affiliate",
-                "amazon associate",
-                "qualifying purchases",
-                "made through",
-                "compensat",
-            ),
+    ),
+    TextRule(
+        "text.ad_marker",
+        ("en", "fr", "de", "es", "pt", "it", "nl", "ru", "tr", "ar", "hi", "ur"),
+        re.compile(
+            r"[\W_]{0,3}(?:advertisement|advertising|advert|ad|ads|sponsored(?: content)?|paid content|"
+            r"story continues(?: below)?(?: (?:this|the))?(?: advertisement| ad)?|"
+            r"article continues(?: below)?(?: (?:this|the))?(?: advertisement| ad)?|"
+            r"continue reading(?: the main story| below| below the ad)?|scroll (?:down )?to continue(?: reading)?|"
+            r"skip advert(?:isement)?|advertiser disclosure|anzeige|werbung|publicité|publicidad|pubblicità|"
+            r"advertentie|реклама|reklam|إعلان|विज्ञापन|اشتہار)\W*$"
+            r"|[\W_]{0,3}(?:advertisement|sponsored|anzeige|publicité)\s*[:|]\s*\S"
         ),
-        TextRule(
-            "text.ad_marker",
-            ("en", "fr", "de", "es", "pt", "it", "nl", "ru", "tr", "ar", "hi", "ur"),
-            re.compile(
-                r"[\W_]{0,3}(?:advertisement|advertising|advert|ad|ads|sponsored(?: content)?|paid content|"
-                r"story continues(?: below)?(?: (?:this|the))?(?: advertisement| ad)?|"
-                r"article continues(?: below)?(?: (?:this|the))?(?: advertisement| ad)?|"
-                r"continue reading(?: the main story| below| below the ad)?|scroll (?:down )?to continue(?: reading)?|"
-                r"skip advert(?:isement)?|advertiser disclosure|anzeige|werbung|publicité|publicidad|pubblicità|"
-                r"advertentie|реклама|reklam|إعلان|विज्ञापन|اشتہار)\W*$"
-                r"|[\W_]{0,3}(?:advertisement|sponsored|anzeige|publicité)\s*[:|]\s*\S"
-            ),
-            "Advertisement slot labels and 'story continues below advertisement' markers left in the text.",
-            "advertisement marker",
-            max_words=12,
+        "Advertisement slot labels and 'story continues below advertisement' markers left in the text.",
+        "advertisement marker",
+        max_words=12,
+    ),
+    TextRule(
+        "text.share_prompt",
+        ("en",),
+        re.compile(
+            r"[\W_]{0,3}(?:share|tweet|email|e-mail|print|pin it|save|comments?"
+            r"|share this(?: article| story| post| page)?"
+            r"|share (?:on|via) \w+|click to share(?: on \w+)?|copy link|link copied|share the story|"
+            r"print article|email article|share article|order reprints|reprints|leave a comment|add a comment|"
+            r"view comments|show comments|join the conversation|have your say|pin for later|"
+            r"tell us what you think|what do you think\?|share your story)\W*$"
+            r"|[\W_]{0,3}(?:like|enjoyed|love) this (?:story|article|post)\?\s*share"
         ),
-        TextRule(
-            "text.share_prompt",
-            ("en",),
-            re.compile(
-                r"[\W_]{0,3}(?:share|tweet|email|e-mail|print|pin it|save|comments?"
-                r"|share this(?: article| story| post| page)?"
-                r"|share (?:on|via) \w+|click to share(?: on \w+)?|copy link|link copied|share the story|"
-                r"print article|email article|share article|order reprints|reprints|leave a comment|add a comment|"
-                r"view comments|show comments|join the conversation|have your say|pin for later|"
-                r"tell us what you think|what do you think\?|share your story)\W*$"
-                r"|[\W_]{0,3}(?:like|enjoyed|love) this (?:story|article|post)\?\s*share"
-            ),
-            "Sharing / commenting UI labels and prompts that sat next to the body.",
-            "share / comment prompt",
-            max_words=10,
+        "Sharing / commenting UI labels and prompts that sat next to the body.",
+        "share / comment prompt",
+        max_words=10,
+    ),
+    TextRule(
+        "text.engagement",
+        ("en",),
+        re.compile(
+            r"[\W_]{0,3}(?:did you (?:make|try|cook|bake) (?:this|one of (?:my|our)|my|our) recipes?"
+            r"|rate this recipe"
+            r"|(?:let us|let me|tell us) know (?:what you think )?in the comments|leave (?:a|your) comments? below"
+            r"|we(?:'d| would) love to hear (?:from you|your thoughts)"
+            r"|how (?:was|did you like|would you rate) (?:this|today'?s) (?:issue|newsletter|edition|article|post)"
+            r"|was this (?:article|page|post|story) (?:helpful|useful))"
         ),
-        TextRule(
-            "text.engagement",
-            ("en",),
-            re.compile(
-                r"[\W_]{0,3}(?:did you (?:make|try|cook|bake) (?:this|one of (?:my|our)|my|our) recipes?"
-                r"|rate this recipe"
-                r"|(?:let us|let me|tell us) know (?:what you think )?in the comments|leave (?:a|your) comments? below"
-                r"|we(?:'d| would) love to hear (?:from you|your thoughts)"
-                r"|how (?:was|did you like|would you rate) (?:this|today'?s) (?:issue|newsletter|edition|article|post)"
-                r"|was this (?:article|page|post|story) (?:helpful|useful))"
-            ),
-            "Requests for ratings and comments addressed to the reader.",
-            "rating / comment request",
-            max_words=40,
+        "Requests for ratings and comments addressed to the reader.",
+        "rating / comment request",
+        max_words=40,
+    ),
+    TextRule(
+        "text.engagement",
+        ("en",),
+        re.compile(
+            r".{0,300}?\bif you (?:really )?(?:liked|enjoyed|loved|appreciated|found value in) (?:this|my|our|"
+            r"today'?s) (?:article|story|post|piece|essay|newsletter|issue|episode|guide|content)\b"
         ),
-        TextRule(
-            "text.engagement",
-            ("en",),
-            re.compile(
-                r".{0,300}?\bif you (?:really )?(?:liked|enjoyed|loved|appreciated|found value in) (?:this|my|our|"
-                r"today'?s) (?:article|story|post|piece|essay|newsletter|issue|episode|guide|content)\b"
-            ),
-            "The scanning half: a closing 'If you liked this article, please share / subscribe' after a sentence "
-            "about the publication. Only in the lead or the tail, where the site's own notes sit.",
-            "rating / comment request",
-            max_words=80,
-            region=EDGE,
-            needles=(
-                "if you liked",
-                "if you enjoyed",
-                "if you loved",
-                "if you appreciated",
-                "if you found value",
-                "if you really",
-            ),
+        "The scanning half: a closing 'If you liked this article, please share / subscribe' after a sentence "
+        "about the publication. Only in the lead or the tail, where the site's own notes sit.",
+        "rating / comment request",
+        max_words=80,
+        region=EDGE,
+        needles=(
+            "if you liked",
+            "if you enjoyed",
+            "if you loved",
+            "if you appreciated",
+            "if you found value",
+            "if you really",
         ),
-        TextRule(
-            "text.form_consent",
-            ("en",),
-            re.compile(
-                r".{0,200}?\b(?:by (?:entering|submitting|providing|signing up|subscribing|clicking|registering|"
-                r"continuing)\b.{0,120}?\byou (?:agree|consent|acknowledge|accept)"
-                r"|(?:agree|consent) to (?:our|the)(?: [\w&,]+){0,4} (?:terms (?:of (?:service|use)|(?:and|&) "
-                r"conditions)|privacy (?:policy|notice|statement))"
-                r"|(?:this|the) (?:site|form|page) is protected by recaptcha)"
-            ),
-            "The legal small print of a sign-up or contact form ('By entering your email, you agree to ...', "
-            "'... agree to our Terms & Conditions and Privacy Policy', reCAPTCHA notices). Only in the lead or the "
-            "tail, and only with 'you agree' after 'by <doing>' or a named policy, so 'both sides agree to the "
-            "terms' stays.",
-            "sign-up form consent text",
-            max_words=40,
-            region=EDGE,
-            needles=(
-                "by entering",
-                "by submitting",
-                "by providing",
-                "by signing up",
-                "by subscribing",
-                "by clicking",
-                "by registering",
-                "by continuing",
-                "agree to",
-                "consent to",
-                "recaptcha",
-            ),
+    ),
+    TextRule(
+        "text.form_consent",
+        ("en",),
+        re.compile(
+            r".{0,200}?\b(?:by (?:entering|submitting|providing|signing up|subscribing|clicking|registering|"
+            r"continuing)\b.{0,120}?\byou (?:agree|consent|acknowledge|accept)"
+            r"|(?:agree|consent) to (?:our|the)(?: [\w&,]+){0,4} (?:terms (?:of (?:service|use)|(?:and|&) "
+            r"conditions)|privacy (?:policy|notice|statement))"
+            r"|(?:this|the) (?:site|form|page) is protected by recaptcha)"
         ),
-        TextRule(
-            "text.offer",
-            ("en",),
-            re.compile(
-                r"[\W_]{0,3}(?:get|start|begin|try|unlock|claim|save|join|book|schedule|request|talk to|speak to|"
-                r"contact|call|grab|download|shop|order|buy|upgrade|sign up|subscribe|enroll|register)\b"
-                r".{0,160}?(?:\bfree (?:trial|credits?|quote|consultation|demo|ebook|e-book|guide|estimate|shipping)"
-                r"|\d+\s?% off\b|no credit card|\bpromo code\b|\bcoupon code\b|\bdiscount code\b|"
-                r"\buse (?:the )?code\b|\blimited[- ]time\b|\bmoney[- ]back\b|\brisk[- ]free\b|"
-                r"\bour (?:\w+ ){0,3}(?:experts|specialists|team)\b)"
-            ),
-            "Marketing calls to action: an imperative to the reader plus an offer (free trial, % off, promo code, "
-            "'talk to our experts'). Both are needed, so a review saying a service 'offers a free trial' stays.",
-            "marketing call to action",
-            max_words=30,
+        "The legal small print of a sign-up or contact form ('By entering your email, you agree to ...', "
+        "'... agree to our Terms & Conditions and Privacy Policy', reCAPTCHA notices). Only in the lead or the "
+        "tail, and only with 'you agree' after 'by <doing>' or a named policy, so 'both sides agree to the "
+        "terms' stays.",
+        "sign-up form consent text",
+        max_words=40,
+        region=EDGE,
+        needles=(
+            "by entering",
+            "by submitting",
+            "by providing",
+            "by signing up",
+            "by subscribing",
+            "by clicking",
+            "by registering",
+            "by continuing",
+            "agree to",
+            "consent to",
+            "recaptcha",
         ),
-        TextRule(
-            "text.offer",
-            ("en",),
-            re.compile(
-                r".{0,400}?(?:^|[.!?:]\s+)(?:get|save|take|enjoy|claim|receive)\s+(?:an? (?:extra|additional) )?"
-                r"(?:up to )?(?:\d+\s?%|[$€£]\s?\d+)\s?off\b.{0,100}?\bcode\b"
-            ),
-            "The scanning half: a sentence telling the reader to take a discount with a code ('Get $10 off your "
-            "first order with code X') closing a site's note about its own product. Only in the lead or the tail; "
-            "a deals story reporting that a shop 'offers 25% off with code X' has no imperative and stays.",
-            "marketing call to action",
-            max_words=80,
-            region=EDGE,
-            needles=(" off",),
+    ),
+    TextRule(
+        "text.offer",
+        ("en",),
+        re.compile(
+            r"[\W_]{0,3}(?:get|start|begin|try|unlock|claim|save|join|book|schedule|request|talk to|speak to|"
+            r"contact|call|grab|download|shop|order|buy|upgrade|sign up|subscribe|enroll|register)\b"
+            r".{0,160}?(?:\bfree (?:trial|credits?|quote|consultation|demo|ebook|e-book|guide|estimate|shipping)"
+            r"|\d+\s?% off\b|no credit card|\bpromo code\b|\bcoupon code\b|\bdiscount code\b|"
+            r"\buse (?:the )?code\b|\blimited[- ]time\b|\bmoney[- ]back\b|\brisk[- ]free\b|"
+            r"\bour (?:\w+ ){0,3}(?:experts|specialists|team)\b)"
         ),
-        TextRule(
-            "text.ui_label",
-            ("en",),
-            re.compile(
-                r"[\W_]{0,3}(?:book a demo|(?:sign up|register|subscribe)(?: now| today| for free| here)?|log ?in|"
-                r"sign in|get started(?: today| now| for free)?|request a (?:quote|demo)|contact us|learn more|"
-                r"shop now|buy now|check (?:the )?price(?: on amazon)?|view (?:on amazon|deal|price)|"
-                r"see (?:packages|price|deal|plans|all)|download now|try (?:it )?(?:for )?free|"
-                r"start (?:your )?free trial|back to (?:blog|blogs|top|articles|news|home)|"
-                r"skip to (?:main )?content|table of contents|in this article|jump to(?: section)?|menu|search|close|"
-                r"home|load more|show more|view all|blog index|get the (?:template|checklist|guide)s?|"
-                r"about the authors?|"
-                r"media contacts?|press contacts?|listen to this (?:article|story)(?: in [\w ]{1,30})?|"
-                r"estimated reading time)\W*$"
-            ),
-            "Navigation and call-to-action button labels: a whole line that is only the label.",
-            "navigation / call-to-action label",
-            max_words=6,
+        "Marketing calls to action: an imperative to the reader plus an offer (free trial, % off, promo code, "
+        "'talk to our experts'). Both are needed, so a review saying a service 'offers a free trial' stays.",
+        "marketing call to action",
+        max_words=30,
+    ),
+    TextRule(
+        "text.offer",
+        ("en",),
+        re.compile(
+            r".{0,400}?(?:^|[.!?:]\s+)(?:get|save|take|enjoy|claim|receive)\s+(?:an? (?:extra|additional) )?"
+            r"(?:up to )?(?:\d+\s?%|[$€£]\s?\d+)\s?off\b.{0,100}?\bcode\b"
         ),
-        TextRule(
-            "text.credit_line",
-            ("en",),
-            re.compile(
-                r"[(\[]?(?:additional |with additional )?(?:reporting|writing|editing|compiled|produced|research)"
-                r" by\b"
-                r"|(?:the )?(?:associated press|ap|reuters|afp) (?:writers?|reporters?|journalists?) .{0,200}"
-                r"(?:contributed|reported)"
-                r"|(?:write to|reach|contact|email|e-mail)\b.{0,80}(?:@|\bat\b\s+\S+\.\S+)"
-                r"|have a (?:news )?tip\?"
-                r"|[\w.+-]+@[\w-]+\.[\w.]+\W*$|(?:https?://)?(?:www\.)?(?:twitter|x)\.com/\w+\W*$"
-            ),
-            "Reporting credits and reporter contact lines ('(Reporting by ...)', '... contributed to this "
-            "report', 'Write to X at x@y.com'): signatures, not the story.",
-            "reporting credit / contact line",
-            max_words=45,
+        "The scanning half: a sentence telling the reader to take a discount with a code ('Get $10 off your "
+        "first order with code X') closing a site's note about its own product. Only in the lead or the tail; "
+        "a deals story reporting that a shop 'offers 25% off with code X' has no imperative and stays.",
+        "marketing call to action",
+        max_words=80,
+        region=EDGE,
+        needles=(" off",),
+    ),
+    TextRule(
+        "text.ui_label",
+        ("en",),
+        re.compile(
+            r"[\W_]{0,3}(?:book a demo|(?:sign up|register|subscribe)(?: now| today| for free| here)?|log ?in|"
+            r"sign in|get started(?: today| now| for free)?|request a (?:quote|demo)|contact us|learn more|"
+            r"shop now|buy now|check (?:the )?price(?: on amazon)?|view (?:on amazon|deal|price)|"
+            r"see (?:packages|price|deal|plans|all)|download now|try (?:it )?(?:for )?free|"
+            r"start (?:your )?free trial|back to (?:blog|blogs|top|articles|news|home)|"
+            r"skip to (?:main )?content|table of contents|in this article|jump to(?: section)?|menu|search|close|"
+            r"home|load more|show more|view all|blog index|get the (?:template|checklist|guide)s?|"
+            r"about the authors?|"
+            r"media contacts?|press contacts?|listen to this (?:article|story)(?: in [\w ]{1,30})?|"
+            r"estimated reading time)\W*$"
         ),
-        TextRule(
-            "text.credit_line",
-            ("en",),
-            re.compile(r".{0,200}\bcontributed (?:reporting|to this (?:report|story|article))"),
-            "The scanning half of the credit rule: '... contributed to this report' at the end of a short line.",
-            "reporting credit / contact line",
-            max_words=45,
-            needles=("contributed",),
+        "Navigation and call-to-action button labels: a whole line that is only the label.",
+        "navigation / call-to-action label",
+        max_words=6,
+    ),
+    TextRule(
+        "text.credit_line",
+        ("en",),
+        re.compile(
+            r"[(\[]?(?:additional |with additional )?(?:reporting|writing|editing|compiled|produced|research)"
+            r" by\b"
+            r"|(?:the )?(?:associated press|ap|reuters|afp) (?:writers?|reporters?|journalists?) .{0,200}"
+            r"(?:contributed|reported)"
+            r"|(?:write to|reach|contact|email|e-mail)\b.{0,80}(?:@|\bat\b\s+\S+\.\S+)"
+            r"|have a (?:news )?tip\?"
+            r"|[\w.+-]+@[\w-]+\.[\w.]+\W*$|(?:https?://)?(?:www\.)?(?:twitter|x)\.com/\w+\W*$"
         ),
-        TextRule(
-            "text.byline_date",
-            european,
-            re.compile(rf"(?:[\W_]{{0,3}}(?:by|written by|posted by|published by|von|par|por|di|door)\s)|.*?{_DATE}"),
-            "Masthead lines in the lead or tail: a byline ('By Jane Doe', 'Written by ...') or a line that is only "
-            "a date/time with a few label words ('Updated at 1:23 p.m.', '5:45 AM PST 11/19/2019 by X'). At most "
-            "four other words, all capitalised (names), so a sentence that mentions a date never matches.",
-            "byline / date line",
-            max_words=14,
-            region=EDGE,
-            verify=is_masthead,
-            needles=(
-                "by ",
-                "By ",
-                "BY ",
-                "von ",
-                "par ",
-                "por ",
-                "di ",
-                "door ",
-                "0",
-                "1",
-                "2",
-                "3",
-                "4",
-                "5",
-                "6",
-                "7",
-                "8",
-                "9",
-            ),
+        "Reporting credits and reporter contact lines ('(Reporting by ...)', '... contributed to this "
+        "report', 'Write to X at x@y.com'): signatures, not the story.",
+        "reporting credit / contact line",
+        max_words=45,
+    ),
+    TextRule(
+        "text.credit_line",
+        ("en",),
+        re.compile(r".{0,200}\bcontributed (?:reporting|to this (?:report|story|article))"),
+        "The scanning half of the credit rule: '... contributed to this report' at the end of a short line.",
+        "reporting credit / contact line",
+        max_words=45,
+        needles=("contributed",),
+    ),
+    TextRule(
+        "text.byline_date",
+        _EUROPEAN,
+        re.compile(rf"(?:[\W_]{{0,3}}(?:by|written by|posted by|published by|von|par|por|di|door)\s)|.*?{_DATE}"),
+        "Masthead lines in the lead or tail: a byline ('By Jane Doe', 'Written by ...') or a line that is only "
+        "a date/time with a few label words ('Updated at 1:23 p.m.', '5:45 AM PST 11/19/2019 by X'). At most "
+        "four other words, all capitalised (names), so a sentence that mentions a date never matches.",
+        "byline / date line",
+        max_words=14,
+        region=EDGE,
+        verify=is_masthead,
+        needles=(
+            "by ",
+            "By ",
+            "BY ",
+            "von ",
+            "par ",
+            "por ",
+            "di ",
+            "door ",
+            "0",
+            "1",
+            "2",
+            "3",
+            "4",
+            "5",
+            "6",
+            "7",
+            "8",
+            "9",
         ),
-        TextRule(
-            "text.byline",
-            ("en",),
-            re.compile(
-                r"[\W_]{0,3}(?i:written|posted|published|reviewed|fact[- ]checked|edited|medically reviewed|reported)"
-                r" (?i:by)\s+[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,3}\W*$"
-            ),
-            "An explicit byline label ('Written by Jane Doe', 'Reviewed by Dr. X'): a masthead line anywhere.",
-            "byline",
-            max_words=8,
-            folded=False,
+    ),
+    TextRule(
+        "text.byline",
+        ("en",),
+        re.compile(
+            r"[\W_]{0,3}(?i:written|posted|published|reviewed|fact[- ]checked|edited|medically reviewed|reported)"
+            r" (?i:by)\s+[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,3}\W*$"
         ),
-        TextRule(
-            "text.follow_author",
-            ("en",),
-            re.compile(rf".{{0,300}}\bfollow (?:him|her|them|me|us|the author)\s+(?:on\s+{_PLATFORMS}|@\w+)"),
-            "The closing 'Follow him on Twitter @x' of an author blurb; only in the lead or the tail, since a "
-            "paragraph mid-article may end with such an aside and still be content.",
-            "author blurb with a follow prompt",
-            max_words=60,
-            region=EDGE,
-            needles=("follow him", "follow her", "follow them", "follow me", "follow us", "follow the author"),
+        "An explicit byline label ('Written by Jane Doe', 'Reviewed by Dr. X'): a masthead line anywhere.",
+        "byline",
+        max_words=8,
+        folded=False,
+    ),
+    TextRule(
+        "text.follow_author",
+        ("en",),
+        re.compile(rf".{{0,300}}\bfollow (?:him|her|them|me|us|the author)\s+(?:on\s+{_PLATFORMS}|@\w+)"),
+        "The closing 'Follow him on Twitter @x' of an author blurb; only in the lead or the tail, since a "
+        "paragraph mid-article may end with such an aside and still be content.",
+        "author blurb with a follow prompt",
+        max_words=60,
+        region=EDGE,
+        needles=("follow him", "follow her", "follow them", "follow me", "follow us", "follow the author"),
+    ),
+    TextRule(
+        "text.author_bio",
+        ("en",),
+        re.compile(
+            r"(?:[Hh]i,? I['’]m |I['’]m )?[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){1,3},?\s+(?:is|has been|and I)\b"
+            r".{0,120}?\b(?:writer|editor|reporter|journalist|correspondent|contributor|columnist|author|curator|"
+            r"producer|photographer|critic|blogger|oversee|cover|covers|covering)\b"
         ),
-        TextRule(
-            "text.author_bio",
-            ("en",),
-            re.compile(
-                r"(?:[Hh]i,? I['’]m |I['’]m )?[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){1,3},?\s+(?:is|has been|and I)\b"
-                r".{0,120}?\b(?:writer|editor|reporter|journalist|correspondent|contributor|columnist|author|curator|"
-                r"producer|photographer|critic|blogger|oversee|cover|covers|covering)\b"
-            ),
-            "The author blurb at the top or the bottom of an article ('Kimber Streams is a writer who has been "
-            "covering laptops...'): about the writer, not the story. Only in the lead or the tail.",
-            "author bio",
-            max_words=70,
-            folded=False,
-            region=EDGE,
+        "The author blurb at the top or the bottom of an article ('Kimber Streams is a writer who has been "
+        "covering laptops...'): about the writer, not the story. Only in the lead or the tail.",
+        "author bio",
+        max_words=70,
+        folded=False,
+        region=EDGE,
+    ),
+    TextRule(
+        "text.tags_line",
+        _EUROPEAN,
+        re.compile(
+            r"[\W_]{0,3}(?:tags?|topics?|filed under|categories|category|labels|mots-clés|schlagworte|"
+            r"schlagwörter|etiquetas|tag|argomenti|trefwoorden)\s*(?:[:：|]\s*\S.*|\W*$)"
         ),
-        TextRule(
-            "text.tags_line",
-            european,
-            re.compile(
-                r"[\W_]{0,3}(?:tags?|topics?|filed under|categories|category|labels|mots-clés|schlagworte|"
-                r"schlagwörter|etiquetas|tag|argomenti|trefwoorden)\s*(?:[:：|]\s*\S.*|\W*$)"
-            ),
-            "Tag / topic / 'Filed under' lists: taxonomy links, not prose.",
-            "tags / topics line",
-            max_words=40,
+        "Tag / topic / 'Filed under' lists: taxonomy links, not prose.",
+        "tags / topics line",
+        max_words=40,
+    ),
+    TextRule(
+        "text.reading_time",
+        (*_EUROPEAN, "ru", "tr"),
+        re.compile(
+            r"[\W_]{0,3}(?:\d+\s*(?:-\s*)?(?:min|mins|minute|minutes|minuten|minutos|minuti)\.?\s+(?:read|lesezeit|"
+            r"de lecture|de leitura|de lectura|di lettura|leestijd)"
+            r"|(?:reading time|read time|temps de lecture|lesezeit|tiempo de lectura|tempo de leitura|"
+            r"tempo di lettura|leestijd|okuma süresi|время чтения)\b)"
         ),
-        TextRule(
-            "text.reading_time",
-            (*european, "ru", "tr"),
-            re.compile(
-                r"[\W_]{0,3}(?:\d+\s*(?:-\s*)?(?:min|mins|minute|minutes|minuten|minutos|minuti)\.?\s+(?:read|lesezeit|"
-                r"de lecture|de leitura|de lectura|di lettura|leestijd)"
-                r"|(?:reading time|read time|temps de lecture|lesezeit|tiempo de lectura|tempo de leitura|"
-                r"tempo di lettura|leestijd|okuma süresi|время чтения)\b)"
-            ),
-            "Reading-time badges ('4 min read', 'Tempo de leitura: 1 minuto').",
-            "reading-time badge",
-            max_words=10,
+        "Reading-time badges ('4 min read', 'Tempo de leitura: 1 minuto').",
+        "reading-time badge",
+        max_words=10,
+    ),
+    TextRule(
+        "text.copyright",
+        (*_EUROPEAN, "ko"),
+        re.compile(
+            r"[\W_]{0,3}(?:©|ⓒ|\(c\)|copyright\b)\s*(?:©|ⓒ)?\s*(?:\d{4}|[a-z])"
+            r"|this material may not be published, broadcast, rewritten,? or redistributed"
         ),
-        TextRule(
-            "text.copyright",
-            (*european, "ko"),
-            re.compile(
-                r"[\W_]{0,3}(?:©|ⓒ|\(c\)|copyright\b)\s*(?:©|ⓒ)?\s*(?:\d{4}|[a-z])"
-                r"|this material may not be published, broadcast, rewritten,? or redistributed"
-            ),
-            "Copyright, rights-reserved and reprint-rights footers.",
-            "copyright / rights footer",
-            max_words=50,
+        "Copyright, rights-reserved and reprint-rights footers.",
+        "copyright / rights footer",
+        max_words=50,
+    ),
+    TextRule(
+        "text.copyright",
+        (*_EUROPEAN, "ko"),
+        re.compile(
+            r".{0,200}\b(?:all rights reserved|tous droits réservés|alle rechte vorbehalten|"
+            r"todos los derechos reservados|todos os direitos reservados|tutti i diritti riservati)\b"
+            r"|.{0,100}for your personal,? non-commercial use only"
+            r"|.{0,100}무단\s?전재"
         ),
-        TextRule(
-            "text.copyright",
-            (*european, "ko"),
-            re.compile(
-                r".{0,200}\b(?:all rights reserved|tous droits réservés|alle rechte vorbehalten|"
-                r"todos los derechos reservados|todos os direitos reservados|tutti i diritti riservati)\b"
-                r"|.{0,100}for your personal,? non-commercial use only"
-                r"|.{0,100}무단\s?전재"
-            ),
-            "The scanning half of the copyright rule: a rights notice anywhere in a short line.",
-            "copyright / rights footer",
-            max_words=50,
-            needles=(
-                "rights reserved",
-                "droits réservés",
-                "rechte vorbehalten",
-                "derechos reservados",
-                "direitos reservados",
-                "diritti riservati",
-                "non-commercial use",
-                "무단",
-            ),
+        "The scanning half of the copyright rule: a rights notice anywhere in a short line.",
+        "copyright / rights footer",
+        max_words=50,
+        needles=(
+            "rights reserved",
+            "droits réservés",
+            "rechte vorbehalten",
+            "derechos reservados",
+            "direitos reservados",
+            "diritti riservati",
+            "non-commercial use",
+            "무단",
         ),
-        TextRule(
-            "text.timestamp",
-            (),
-            re.compile(r"\d{4}-\d{2}-\d{2}[t ]\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:z|[+-]\d{2}:?\d{2})?\s*$"),
-            "A line that is only a machine timestamp (ISO 8601): page metadata leaking into the text. Bare URLs "
-            "stay: writers list links as content.",
-            "bare machine timestamp",
-            max_words=3,
-        ),
-    )
-
-
-RULES: tuple[TextRule, ...] = _build_rules()
+    ),
+    TextRule(
+        "text.timestamp",
+        (),
+        re.compile(r"\d{4}-\d{2}-\d{2}[t ]\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:z|[+-]\d{2}:?\d{2})?\s*$"),
+        "A line that is only a machine timestamp (ISO 8601): page metadata leaking into the text. Bare URLs "
+        "stay: writers list links as content.",
+        "bare machine timestamp",
+        max_words=3,
+    ),
+)
 RULE_IDS: frozenset[str] = frozenset(rule.id for rule in RULES)  # a rule may have an anchored and a scanning half
 
 

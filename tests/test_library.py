@@ -24,7 +24,8 @@ from cleaner import (
     clean_records,
 )
 from cleaner.config import RunConfig
-from cleaner.dedup import content_sets
+from cleaner.dedup.deduplicator import max_document_frequency, site_cut
+from cleaner.dedup.shingles import MaskedSets, content_mask, frequent_hashes
 from cleaner.dedup.verify import verify_pair
 from cleaner.engines.pool import REORDER_WINDOW
 from cleaner.errors import ConfigError
@@ -168,19 +169,41 @@ def test_query_finds_a_trimmed_copy_and_nothing_for_an_unrelated_text(
     assert Deduplicator().query(story) == []
 
 
-def test_query_applies_the_frequent_shingle_cut_of_the_corpus_with_the_text_in_it(demo: list[Any]) -> None:
+def synthetic_outlets() -> list[Any]:
+    from tests.test_index import synthetic_corpus  # outlets whose every page ends in the same chrome line
+
+    return synthetic_corpus(seed=5, stories=12)
+
+
+# The corpus cut on the demo, with a tiny floor so that its seven-copy story is "frequent" and the cut (and its
+# fallback) decide; the per-site cut on outlets of three to seven pages, each with a chrome line on all of them.
+QUERY_CUTS = [
+    (demo_articles, DedupConfig(df_floor=2, df_fraction=0.001)),
+    (synthetic_outlets, DedupConfig(site_df_floor=2)),
+]
+
+
+@pytest.mark.parametrize(("corpus", "config"), QUERY_CUTS, ids=["corpus cut", "per-site cut"])
+def test_query_applies_the_frequent_shingle_cuts_of_the_corpus_with_the_text_in_it(
+    corpus: Any, config: DedupConfig
+) -> None:
     """The reference: add the text for real and verify it against every other document on the cut sets."""
-    # a tiny floor, so that the demo's seven-copy story is "frequent" and the cut (and its fallback) decide
-    config = DedupConfig(df_floor=2, df_fraction=0.001)
-    for probe in demo:
-        others = [a for a in demo if a.id != probe.id]
+    articles = corpus()
+    site_cut_removed = 0
+    for probe in articles:
+        others = [a for a in articles if a.id != probe.id]
         deduplicator = Deduplicator(config)
         deduplicator.add_many(others)
         answer = deduplicator.query(probe)
         reference = Deduplicator(config)
         reference.add_many([*others, probe])
         features = reference.features()
-        content = content_sets(features.sets, config)  # the cut over the whole corpus, the text included
+        by_site = site_cut(features.sets, features.sites, config)
+        site_cut_removed += 0 if by_site is None else int(by_site.sum())
+        max_df = max_document_frequency(len(features.ids), config)
+        frequent = frequent_hashes(features.sets, max_df)
+        # the cuts over the whole corpus, the text included
+        content = MaskedSets(features.sets, content_mask(features.sets, frequent, config.df_keep_min_share, by_site))
         last = len(others)
         expected = []
         for i, other in enumerate(others):
@@ -188,6 +211,7 @@ def test_query_applies_the_frequent_shingle_cut_of_the_corpus_with_the_text_in_i
             if score is not None:
                 expected.append((other.id, round(score, 4)))
         assert answer == sorted(expected, key=lambda hit: (-hit[1], hit[0])), probe.id
+    assert (site_cut_removed > 0) == (config.site_df_floor == 2)  # the per-site case really cut something
 
 
 def test_config_objects_take_lists_as_the_toml_file_writes_them() -> None:

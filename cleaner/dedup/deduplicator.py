@@ -373,13 +373,15 @@ class Deduplicator:
 
         "The same verification" as `clusters()`: `verify_pair` (containment of the smaller shingle set in the
         larger, the minimum of shared shingles, the templated-story guard) on the sets left by the frequent-shingle
-        cut. That cut is a corpus statistic, so it is taken over the corpus the text would join: the added
-        documents plus this text (its shingles count once more, and the corpus is one larger). The answer is
+        cuts. Those are corpus statistics, so they are taken over the corpus the text would join: the added
+        documents plus this text (its shingles count once more, and the corpus is one larger); the per-site cut
+        counts an Article among its site's documents (a plain string has no site). The answer is
         pairwise: `clusters()` then groups around representatives without chaining, so a document listed here can
         still end up in another cluster than the text would, when a better-ranked representative claims it first.
         Cost: one pass over the added shingles per query.
         """
         text = article_or_text.text if isinstance(article_or_text, Article) else article_or_text
+        site = site_key(article_or_text.url, article_or_text.site) if isinstance(article_or_text, Article) else None
         if not self._ids:
             return []
         corpus = self._query_corpus()
@@ -390,11 +392,21 @@ class Deduplicator:
         # the probe's shingles that reach the cut only with the probe counted: exactly max_df documents before it
         probe_df = np.bincount(np.searchsorted(probe, corpus.sets.hashes[in_probe]), minlength=len(probe))
         frequent = np.union1d(corpus.frequent, probe[probe_df == corpus.max_df])
+        own_site = self._site_frequent(corpus, site, probe)
+        probe_cut = _member_mask(probe, own_site)
         probe_slots = SlotSets.from_rows([prepared.slots])
         found: list[tuple[str, float]] = []
         for i in np.flatnonzero(raw_shared >= self.config.min_shared).tolist():  # fewer can never verify
-            pair = _pair_sets(corpus.sets.row(i), probe)
-            content = MaskedSets(pair, content_mask(pair, frequent, self.config.df_keep_min_share))
+            row = corpus.sets.row(i)
+            if site is not None and self._sites[i] == site:  # its site's cut, counted with the probe in it
+                row_cut = _member_mask(row, own_site)
+            elif corpus.site_cut is not None:  # its site's cut, which the probe does not change
+                row_cut = corpus.site_cut[corpus.sets.offsets[i] : corpus.sets.offsets[i + 1]]
+            else:
+                row_cut = np.zeros(len(row), dtype=bool)
+            pair = _pair_sets(row, probe)
+            cut = np.concatenate([row_cut, probe_cut])
+            content = MaskedSets(pair, content_mask(pair, frequent, self.config.df_keep_min_share, cut))
             slots = SlotSets.from_rows([corpus.slots.row(i), probe_slots.row(0)])
             score = verify_pair(0, 1, content, slots, self.config)
             if score is not None:
@@ -402,12 +414,23 @@ class Deduplicator:
         return sorted(found, key=lambda hit: (-hit[1], hit[0]))
 
     def _query_corpus(self) -> _QueryCorpus:
-        """The added documents' sets and the cut as it stands with one more document (cached until the next add)."""
+        """The added documents' sets and the cuts as they stand with one more document (cached until the next add)."""
         if self._query is None or self._query.documents != len(self._ids):
             f = self.features()
             max_df = max_document_frequency(len(f.ids) + 1, self.config)
-            self._query = _QueryCorpus(len(f.ids), f.sets, f.slots, max_df, frequent_hashes(f.sets, max_df))
+            frequent = frequent_hashes(f.sets, max_df)
+            by_site = site_cut(f.sets, f.sites, self.config)
+            self._query = _QueryCorpus(len(f.ids), f.sets, f.slots, max_df, frequent, by_site)
         return self._query
+
+    def _site_frequent(self, corpus: _QueryCorpus, site: str | None, probe: np.ndarray) -> np.ndarray:
+        """The hashes the per-site cut removes on the probe's site once the probe is one of its documents (sorted)."""
+        rows = [i for i, other in enumerate(self._sites) if site is not None and other == site]
+        if site is None or len(rows) + 1 <= self.config.site_df_floor:  # no hash can be in more pages than that
+            return np.empty(0, dtype=probe.dtype)
+        hashes = np.concatenate([*(corpus.sets.row(i) for i in rows), probe])
+        values, counts = np.unique(hashes, return_counts=True)
+        return values[counts > max(self.config.site_df_floor, self.config.site_df_fraction * (len(rows) + 1))]
 
 
 @dataclass(slots=True)
@@ -417,6 +440,7 @@ class _QueryCorpus:
     slots: SlotSets
     max_df: int  # the cut's document frequency for the corpus with the queried text in it
     frequent: np.ndarray  # sorted hashes above max_df among the added documents alone
+    site_cut: np.ndarray | None  # the per-site cut over `sets.hashes`, counted over the added documents alone
 
 
 def _pair_sets(first: np.ndarray, second: np.ndarray) -> ShingleSets:

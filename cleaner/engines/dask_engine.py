@@ -8,7 +8,6 @@ Workers read the inputs themselves from shared storage (the client only lists fi
 byte ranges) and every stage is a partition-wise map or a shuffle (`Bag.groupby(shuffle="tasks")`):
 
     read + extract + clutter  map over input pieces
-    a document step           map
     a group step              summaries shuffled to the partition owning their key (an id: a flag; a site: its
                               pages), decided there per key, verdicts shuffled back to the outcomes' partitions
     shingles, value slots     map

@@ -236,7 +236,7 @@ def numbered(outcomes: Sequence[Outcome], first: int) -> list[Outcome]:
     return [dataclasses.replace(o, position=first + i) for i, o in enumerate(outcomes)]
 
 
-# --- the plan's steps: a document step maps, a group step is decided where its key lives ---------------------------
+# --- the plan's steps: each is decided where its key lives ----------------------------------------------------------
 
 
 def key_outbox(step: GroupStep[Any, Any], home: int, outcomes: Sequence[Outcome], partitions: int) -> Outbox:

@@ -27,6 +27,7 @@ from cleaner.dedup.shingles import (
     drop_frequent,
     frequent_hashes,
     group_frequent,
+    is_in_sorted,
     release_memory,
     segment_counts,
     shingle_sets,
@@ -387,19 +388,19 @@ class Deduplicator:
         corpus = self._query_corpus()
         prepared = prepare_text(text or "", self.config)
         probe = _shingle_sets([prepared], self.config).row(0)  # sorted, unique
-        in_probe = _member_mask(corpus.sets.hashes, probe)
+        in_probe = is_in_sorted(corpus.sets.hashes, probe)
         raw_shared = segment_counts(in_probe, corpus.sets.offsets)
         # the probe's shingles that reach the cut only with the probe counted: exactly max_df documents before it
         probe_df = np.bincount(np.searchsorted(probe, corpus.sets.hashes[in_probe]), minlength=len(probe))
         frequent = np.union1d(corpus.frequent, probe[probe_df == corpus.max_df])
         own_site = self._site_frequent(corpus, site, probe)
-        probe_cut = _member_mask(probe, own_site)
+        probe_cut = is_in_sorted(probe, own_site)
         probe_slots = SlotSets.from_rows([prepared.slots])
         found: list[tuple[str, float]] = []
         for i in np.flatnonzero(raw_shared >= self.config.min_shared).tolist():  # fewer can never verify
             row = corpus.sets.row(i)
             if site is not None and self._sites[i] == site:  # its site's cut, counted with the probe in it
-                row_cut = _member_mask(row, own_site)
+                row_cut = is_in_sorted(row, own_site)
             elif corpus.site_cut is not None:  # its site's cut, which the probe does not change
                 row_cut = corpus.site_cut[corpus.sets.offsets[i] : corpus.sets.offsets[i + 1]]
             else:
@@ -446,15 +447,6 @@ class _QueryCorpus:
 def _pair_sets(first: np.ndarray, second: np.ndarray) -> ShingleSets:
     offsets = np.array([0, len(first), len(first) + len(second)], dtype=np.int64)
     return ShingleSets(offsets, np.concatenate([first, second]))
-
-
-def _member_mask(hashes: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
-    """Which of `hashes` are in `sorted_values` (sorted, unique)."""
-    if len(sorted_values) == 0:
-        return np.zeros(len(hashes), dtype=bool)
-    where = np.searchsorted(sorted_values, hashes)
-    where[where == len(sorted_values)] = 0
-    return sorted_values[where] == hashes
 
 
 def _shingle_sets(batch: Sequence[Prepared], config: DedupConfig) -> ShingleSets:

@@ -257,6 +257,15 @@ def _suspects(hashes: np.ndarray, max_df: int) -> np.ndarray:
     return suspects
 
 
+def is_in_sorted(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """Whether each of `values` is in the sorted array `sorted_set` (a binary search each)."""
+    if len(sorted_set) == 0:
+        return np.zeros(len(values), dtype=bool)
+    where = np.searchsorted(sorted_set, values)
+    where[where == len(sorted_set)] = 0
+    return sorted_set[where] == values
+
+
 def content_mask(
     sets: ShingleSets, frequent: np.ndarray, keep_min_share: float, cut: np.ndarray | None = None
 ) -> np.ndarray:

@@ -12,7 +12,7 @@ import numpy as np
 
 from cleaner.dedup.config import DedupConfig
 from cleaner.dedup.deduplicator import Deduplicator
-from cleaner.dedup.shingles import ShingleSets
+from cleaner.dedup.shingles import ShingleSets, is_in_sorted
 from cleaner.dedup.verify import SlotSets
 from cleaner.models import Article
 
@@ -110,12 +110,3 @@ def content_row(row: np.ndarray, frequent: np.ndarray, keep_min_share: float) ->
     if np.count_nonzero(keep) < keep_min_share * len(row):
         return row
     return row[keep]
-
-
-def is_in_sorted(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
-    """Whether each of `values` is in the sorted array `sorted_set` (a binary search each)."""
-    if len(sorted_set) == 0:
-        return np.zeros(len(values), dtype=bool)
-    where = np.searchsorted(sorted_set, values)
-    where[where == len(sorted_set)] = 0
-    return sorted_set[where] == values

@@ -94,5 +94,31 @@ def test_double_encoded_utf8_is_repaired() -> None:
 
 
 def test_repair_leaves_real_text_alone() -> None:
-    for text in ("Ça coûte 5 €, à Zürich.", "Ärger über Öl", "plain ascii", "São Tomé ãõ"):
-        assert repair_mojibake(text) == text
+    real = (
+        "Ça coûte 5 €, à Zürich.",
+        "Ärger über Öl",
+        "plain ascii",
+        "São Tomé ãõ",
+        "NESCAFÉ® Classic",  # an accented capital before a symbol: "É®" would decode to U+026E
+        "the ‘K’/‘ß’/‘İ’ masks",  # "ß’" would decode to an NKo letter
+        "Rosa\xa0×\xa0acicularis",  # "×" + no-break space would decode to a Hebrew letter
+        "Il a été\xa0» dit",  # French quotes: "é" + no-break space + "»" would decode to a CJK character
+        "ATENÇÃO: Comentários",
+    )
+    for text in real:
+        assert repair_mojibake(text) == text, text
+
+
+def test_lone_and_running_double_encodings_are_repaired() -> None:
+    for original in ("5\xa0€ café", "the Earth’s “core”", "złoty", "Привет, мир", "नमस्ते", "中文新闻", "ok 😀"):
+        mojibake = original.encode().decode("latin-1")  # C1 controls kept, as in the page's bytes
+        assert repair_mojibake(mojibake) == original, original
+
+
+def test_a_double_encoded_page_is_repaired_before_extraction_drops_its_bytes() -> None:
+    """Extraction later turns the no-break space after "Â" into a plain space and drops the C1 controls of
+    "â\x80\x99": the page's decode is where the whole sequence is still there."""
+    page = "<html><body><p>It costs 5\xa0dollars on Earth’s moon, «\xa0here\xa0».</p></body></html>"
+    saved = page.encode().decode("latin-1").encode()  # read as latin-1, saved again as UTF-8
+    assert decode_html(saved) == page
+    assert decode_html(page.encode()) == page

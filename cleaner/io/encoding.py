@@ -40,8 +40,16 @@ _MAX_DECOMPRESSED = 64_000_000
 
 
 def decode_html(data: bytes, http_charset: str | None = None) -> str:
-    """Decode scraped HTML bytes to str, or raise ExtractionError("not html" | "undecodable", detail)."""
+    """Decode scraped HTML bytes to str, or raise ExtractionError("not html" | "undecodable", detail); a page saved
+    double-encoded (UTF-8 read as cp1252 and written again as UTF-8) comes back repaired (see repair_mojibake)."""
     data = _maybe_decompress(data)
+    text = _decode(data, http_charset)
+    # Repaired here, while the page still holds what extraction later drops: the no-break space after an "Â", the
+    # C1 control bytes inside "â\x80\x99". The byte test keeps the regex off the pages that cannot need it.
+    return repair_mojibake(text) if _DOUBLE_ENCODED_BYTES.search(data) else text
+
+
+def _decode(data: bytes, http_charset: str | None) -> str:
     bom = _bom_encoding(data)
     if bom is not None:
         text = _try_decode(data[len(codecs.BOM_UTF8) if bom == "utf-8" else 0 :], bom)
@@ -171,11 +179,19 @@ def _plausible(text: str) -> bool:
 
 
 # UTF-8 bytes that were decoded as latin-1/cp1252 and re-encoded as UTF-8 before the page was saved ("â€™" for "’",
-# "Ã©" for "é"): a lead byte U+00C2-U+00F4 followed by continuation bytes shown as U+0080-U+00BF or their cp1252
-# glyphs. Each run is reverted only when it decodes as UTF-8, so genuine "Ã©" in prose (never seen) would survive.
+# "Ã©" for "é"): a lead byte U+00C2-U+00F4 followed by as many continuation bytes as it announces, shown as
+# U+0080-U+00BF or as their cp1252 glyphs. The same characters are also real text ("NESCAFÉ®", "‘ß’", "Rosa × ...",
+# French "été »" with its no-break space), so a match is reverted only when what it decodes to is plausible alone
+# (see _plausible_alone), or when it is one of a run of at least two back-to-back matches (a double-encoded word of
+# Cyrillic, Greek, Hebrew, Arabic, an Indic script or CJK), which real text does not produce.
 _CP1252_GLYPHS = "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"
 _CONTINUATION = f"[\u0080-\u00bf{_CP1252_GLYPHS}]"
-_MOJIBAKE = re.compile(f"[\u00c2-\u00f4]{_CONTINUATION}{{1,3}}")
+_MOJIBAKE = re.compile(
+    f"[\u00c2-\u00df]{_CONTINUATION}|[\u00e0-\u00ef]{_CONTINUATION}{{2}}|[\u00f0-\u00f4]{_CONTINUATION}{{3}}"
+)
+# The same in a UTF-8 page's bytes: a lead shown as U+00C2-U+00F4 (C3 82-C3 B4), then a continuation shown as
+# U+0080-U+00BF (C2 80-C2 BF) or as a cp1252 glyph (C5 xx, C6 92, CB xx, E2 xx xx).
+_DOUBLE_ENCODED_BYTES = re.compile(rb"\xc3[\x82-\xb4](?:\xc2[\x80-\xbf]|[\xc5\xc6\xcb\xe2])")
 # What a double-encoded lead byte looks like: "Â"/"Ã" (U+0080-U+00FF), "Ä".."ß" (Latin Extended, Greek, Cyrillic,
 # Hebrew, Arabic), "à"/"á"/"â" (three-byte characters: Devanagari, CJK, curly quotes). Substring tests are C-fast;
 # the regex only runs on texts that have one.
@@ -184,22 +200,42 @@ _GLYPH_BYTE = {glyph: glyph.encode("cp1252")[0] for glyph in _CP1252_GLYPHS}
 
 
 def repair_mojibake(text: str) -> str:
-    """Revert UTF-8 that was decoded as latin-1/cp1252 and saved again ("donâ€™t" -> "don’t").
-
-    Run on extracted text (small), not on whole pages: a regex scan of every page's HTML costs more than parsing it.
-    """
-    if text.isascii() or not any(lead in text for lead in _MOJIBAKE_LEADS) or _MOJIBAKE.search(text) is None:
+    """Revert UTF-8 that was decoded as latin-1/cp1252 and saved again ("donâ€™t" -> "don’t"), leaving real text
+    that merely looks like it alone (see _MOJIBAKE)."""
+    if text.isascii() or not any(lead in text for lead in _MOJIBAKE_LEADS):
         return text
-    return _MOJIBAKE.sub(_revert, text)
+    matches = list(_MOJIBAKE.finditer(text))
+    if not matches:
+        return text
+    decoded = [_utf8(match.group(0)) for match in matches]
+    pieces: list[str] = []
+    done = 0
+    for index, (match, char) in enumerate(zip(matches, decoded, strict=True)):
+        in_run = (index > 0 and matches[index - 1].end() == match.start() and decoded[index - 1] is not None) or (
+            index + 1 < len(matches) and matches[index + 1].start() == match.end() and decoded[index + 1] is not None
+        )
+        if char is not None and (in_run or _plausible_alone(char)):
+            pieces.append(text[done : match.start()])
+            pieces.append(char)
+            done = match.end()
+    pieces.append(text[done:])
+    return "".join(pieces)
 
 
-def _revert(match: re.Match[str]) -> str:
-    run = match.group(0)
-    raw = bytes(_GLYPH_BYTE.get(char, ord(char)) for char in run)
+def _utf8(run: str) -> str | None:
+    """What a matched run decodes to as UTF-8, or None."""
     try:
-        return raw.decode("utf-8")
+        return bytes(_GLYPH_BYTE.get(char, ord(char)) for char in run).decode("utf-8")
     except UnicodeDecodeError:
-        return run
+        return None
+
+
+def _plausible_alone(char: str) -> bool:
+    """A character a lone double-encoded sequence stands for: Latin-1 ("Ã©", "Â£", "Â" + no-break space), Latin
+    Extended-A ("Å‚" in a Polish word), punctuation, currency and letterlike symbols ("â€™", "â‚¬", "â„¢"),
+    emoji and other astral characters (a four-byte run)."""
+    point = ord(char)
+    return 0xA0 <= point <= 0x17F or 0x2000 <= point <= 0x214F or point >= 0x10000
 
 
 def _detect(data: bytes) -> str:

@@ -79,32 +79,57 @@ Inputs = Annotated[
         "JSONL records); with --engine dask also fsspec URLs.",
     ),
 ]
-OutDir = Annotated[Path, typer.Option("--output", "-o", help="Output folder (created if missing).")]
-Jobs = Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes (default: all cores).", min=0)]
+OutDir = Annotated[Path, typer.Option("--output", "-o", metavar="DIR", help="Output folder (created if missing).")]
+Jobs = Annotated[
+    int | None, typer.Option("--jobs", "-j", metavar="N", help="Worker processes (default: all cores).", min=0)
+]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.", metavar=FLAG)]
-Verbose = Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging (-v info, -vv debug).")]
+Verbose = Annotated[
+    int, typer.Option("--verbose", "-v", count=True, metavar=FLAG, help="More logging (-v info, -vv debug).")
+]
 ConfigFile = Annotated[
     Path | None,
-    typer.Option("--config", help="TOML config file (default: the tool.cleaner table of the nearest pyproject.toml)."),
+    typer.Option(
+        "--config",
+        metavar="FILE",
+        help="TOML config file (default: the tool.cleaner table of the nearest pyproject.toml).",
+    ),
 ]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="List what would be read; write nothing.", metavar=FLAG)]
 SummaryFormat = Annotated[
-    str, typer.Option("--summary-format", help="Summary as 'text' (stderr) or 'json' (stdout, for machines).")
+    str,
+    typer.Option(
+        "--summary-format", metavar="text|json", help="Summary as 'text' (stderr) or 'json' (stdout, for machines)."
+    ),
 ]
 OutputFormat = Annotated[
-    str | None, typer.Option("--format", help="Output format: jsonl, jsonl.gz or parquet (needs cleaner\\[parquet]).")
+    str | None,
+    typer.Option(
+        "--format", metavar="FORMAT", help="Output format: jsonl, jsonl.gz or parquet (needs cleaner\\[parquet])."
+    ),
 ]
-HtmlKey = Annotated[str | None, typer.Option("--html-key", help="JSONL inputs: the field holding HTML.")]
-UrlKey = Annotated[str | None, typer.Option("--url-key", help="JSONL inputs: the field holding the page URL.")]
+HtmlKey = Annotated[str | None, typer.Option("--html-key", metavar="KEY", help="JSONL inputs: the field holding HTML.")]
+UrlKey = Annotated[
+    str | None, typer.Option("--url-key", metavar="KEY", help="JSONL inputs: the field holding the page URL.")
+]
 HtmlIdKey = Annotated[
     str | None,
-    typer.Option("--id-key", help="JSONL inputs: the field holding a record id (default: ids from path#line)."),
+    typer.Option(
+        "--id-key", metavar="KEY", help="JSONL inputs: the field holding a record id (default: ids from path#line)."
+    ),
 ]
 InputFormat = Annotated[
     str | None,
-    typer.Option("--input-format", help="Standard input ('-'): html (one page) or jsonl (records); default: sniffed."),
+    typer.Option(
+        "--input-format",
+        metavar="html|jsonl",
+        help="Standard input ('-'): html (one page) or jsonl (records); default: sniffed.",
+    ),
 ]
-Timeout = Annotated[float | None, typer.Option("--timeout", help="Seconds allowed per document (0: no limit).", min=0)]
+Timeout = Annotated[
+    float | None,
+    typer.Option("--timeout", metavar="SECONDS", help="Seconds allowed per document (0: no limit).", min=0),
+]
 MarkOnly = Annotated[
     bool,
     typer.Option(
@@ -114,25 +139,37 @@ MarkOnly = Annotated[
 NoClutter = Annotated[bool, typer.Option("--no-clutter", help="Do not strip clutter at all.", metavar=FLAG)]
 DisableFamily = Annotated[
     list[str] | None,
-    typer.Option("--disable", help="Turn a clutter rule family (text, structure, template) or a rule id off."),
+    typer.Option(
+        "--disable", metavar="NAME", help="Turn a clutter rule family (text, structure, template) or a rule id off."
+    ),
 ]
 Engine = Annotated[
-    str, typer.Option("--engine", help="Where to run: 'local' (this machine) or 'dask' (needs cleaner\\[dask]).")
+    str,
+    typer.Option(
+        "--engine", metavar="local|dask", help="Where to run: 'local' (this machine) or 'dask' (needs cleaner\\[dask])."
+    ),
 ]
 Scheduler = Annotated[
     str | None,
-    typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (default: a LocalCluster here)."),
+    typer.Option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Dask scheduler address, e.g. tcp://host:8786 (default: a LocalCluster here).",
+    ),
 ]
 IndexDir = Annotated[
     Path | None,
     typer.Option(
-        "--index", help="Persistent event index folder: dedup against every event kept by earlier runs, then extend it."
+        "--index",
+        metavar="DIR",
+        help="Persistent event index folder: dedup against every event kept by earlier runs, then extend it.",
     ),
 ]
 Accelerate = Annotated[
     str | None,
     typer.Option(
         "--accelerate",
+        metavar="auto|off|verify",
         help="Speed-ups below trafilatura's public API: 'auto' (where their guard passes), 'off' (public API only) or "
         "'verify' (compute both, stop on any difference). Same output in every mode.",
     ),
@@ -141,6 +178,7 @@ UserRule = Annotated[
     list[str] | None,
     typer.Option(
         "--rule",
+        metavar="REGEX",
         help="Extra clutter rule: a regex matched case-insensitively from the start of a line; a match removes it.",
     ),
 ]
@@ -356,7 +394,8 @@ def run(
     quiet: Quiet = False,
     verbose: Verbose = 0,
 ) -> None:
-    """Extract, strip clutter and cluster: writes articles, clusters, documents and manifest into OUTPUT."""
+    """Extract, strip clutter and cluster: writes articles, clusters, documents, manifest, run.json and report.html
+    into the --output DIR."""
     _setup_logging(verbose)
     _check_choices(summary_format, engine, scheduler)
     _check_inputs(inputs, engine, dry_run)
@@ -379,7 +418,10 @@ def run(
 def extract(
     inputs: Inputs,
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="Output file (.jsonl, .jsonl.gz or .parquet); '-': standard output.")
+        Path,
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Output file (.jsonl, .jsonl.gz or .parquet); '-': standard output."
+        ),
     ],
     jobs: Jobs = None,
     html_key: HtmlKey = None,
@@ -429,8 +471,12 @@ def dedup(
         ),
     ],
     output: OutDir,
-    text_key: Annotated[str | None, typer.Option("--text-key", help="The field holding the text.")] = None,
-    id_key: Annotated[str | None, typer.Option("--id-key", help="The field holding a record id.")] = None,
+    text_key: Annotated[
+        str | None, typer.Option("--text-key", metavar="KEY", help="The field holding the text.")
+    ] = None,
+    id_key: Annotated[
+        str | None, typer.Option("--id-key", metavar="KEY", help="The field holding a record id.")
+    ] = None,
     output_format: OutputFormat = None,
     config_file: ConfigFile = None,
     index: IndexDir = None,
@@ -453,10 +499,14 @@ def dedup(
 
 @app.command()
 def explain(
-    output: Annotated[Path, typer.Argument(help="A run's output folder (holds its manifest and documents files).")],
+    output: Annotated[
+        Path, typer.Argument(metavar="OUT", help="A run's output folder (holds its manifest and documents files).")
+    ],
     document: Annotated[
         str,
-        typer.Argument(help="Document id, its source as the manifest lists it, or any path to the same file."),
+        typer.Argument(
+            metavar="DOCUMENT", help="Document id, its source as the manifest lists it, or any path to the same file."
+        ),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the explanation as JSON.", metavar=FLAG)] = False,
     config_file: ConfigFile = None,
@@ -481,7 +531,7 @@ index_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(index_app, name="index")
-IndexFolder = Annotated[Path, typer.Argument(help="The index folder (what --index was given).")]
+IndexFolder = Annotated[Path, typer.Argument(metavar="INDEX", help="The index folder (what --index was given).")]
 
 
 @index_app.command("show")
@@ -489,7 +539,9 @@ def index_show(
     index_dir: IndexFolder,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write to this file (.jsonl, .jsonl.gz, .parquet), not stdout."),
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Write to this file (.jsonl, .jsonl.gz, .parquet), not stdout."
+        ),
     ] = None,
     output_format: OutputFormat = None,
     verbose: Verbose = 0,
@@ -511,8 +563,10 @@ def index_show(
 @index_app.command("stats")
 def index_stats(
     index_dir: IndexFolder,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
-    verify: Annotated[bool, typer.Option("--verify", help="Check every stored array against its checksum.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, help="Print the figures as JSON.")] = False,
+    verify: Annotated[
+        bool, typer.Option("--verify", metavar=FLAG, help="Check every stored array against its checksum.")
+    ] = False,
     verbose: Verbose = 0,
 ) -> None:
     """Documents, events, runs, segments and bytes on disk of an index."""

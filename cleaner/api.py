@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
+from typing import Literal
 
 from cleaner.config import Config
 from cleaner.engines import local
@@ -77,15 +78,7 @@ def run(
     `engine="dask"` runs the same decisions on a Dask cluster (`scheduler` address, or a LocalCluster).
     `index` is a persistent event index folder: dedup against the events kept by earlier runs, then extend it.
     """
-    check_output_folder(Path(out_dir))
-    config = config or Config()
-    finish = _finisher("run", engine, config, index)
-    if (distributed := _dask_engine(engine)) is not None:
-        report = distributed.run(paths, out_dir, config, progress, scheduler=scheduler, index=index, finish=finish)
-        if index is None:  # with an index, the engine calls it before the index commits
-            finish(Path(out_dir), None, report)
-        return report
-    return local.run(paths, out_dir, config, progress, index, finish)
+    return _clustered("run", paths, out_dir, config, progress, engine, scheduler, index)
 
 
 def run_extract(
@@ -117,15 +110,32 @@ def run_dedup(
     index: PathLike | None = None,
 ) -> RunReport:
     """Cluster JSONL records that already hold text; same output files as `run`."""
+    return _clustered("dedup", paths, out_dir, config, progress, engine, scheduler, index)
+
+
+def _clustered(
+    job: Literal["run", "dedup"],
+    paths: Iterable[PathLike],
+    out_dir: PathLike,
+    config: Config | None,
+    progress: ProgressHook | None,
+    engine: str,
+    scheduler: str | None,
+    index: PathLike | None,
+) -> RunReport:
+    """`run` and `run_dedup`: the job's files in `out_dir` on the engine asked for, then run.json and report.html."""
     check_output_folder(Path(out_dir))
     config = config or Config()
-    finish = _finisher("dedup", engine, config, index)
+    finish = _finisher(job, engine, config, index)
     if (distributed := _dask_engine(engine)) is not None:
-        report = distributed.dedup(paths, out_dir, config, progress, scheduler=scheduler, index=index, finish=finish)
+        report = distributed.execute(
+            job, paths, out_dir, config, progress, scheduler=scheduler, index=index, finish=finish
+        )
         if index is None:  # with an index, the engine calls it before the index commits
             finish(Path(out_dir), None, report)
         return report
-    return local.dedup(paths, out_dir, config, progress, index, finish)
+    local_job = local.run if job == "run" else local.dedup
+    return local_job(paths, out_dir, config, progress, index, finish)
 
 
 def clean_html(

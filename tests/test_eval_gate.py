@@ -43,10 +43,9 @@ from bench.metrics import (
 )
 from cleaner import Config, run_dedup
 from cleaner.config import RunConfig
-from tests.conftest import ROOT
+from tests.conftest import ROOT, required
 
 BENCHDATA = Path(os.environ.get("CLEANER_BENCHDATA") or ROOT.parent / "shared" / "benchdata")
-REQUIRED = os.environ.get("CLEANER_REQUIRE_EVAL_GATE") == "1"
 FLOORS_FILE = ROOT / "tests" / "eval_floors.toml"
 FLOORS: dict[str, Any] = tomllib.loads(FLOORS_FILE.read_text(encoding="utf-8"))
 # The issue's setting: 2 cores. The figures do not depend on it (the output is byte-identical whatever the jobs).
@@ -64,13 +63,7 @@ BUILT_LABELS = "wire-html/labels.jsonl (built)"
 
 def data(relative: str) -> Path:
     """A path of the benchmark data; skips the test where it is missing, fails in CI."""
-    path = BENCHDATA / relative
-    if not path.exists():
-        message = f"benchmark data not found: {path} (the gate reads ../shared/benchdata or $CLEANER_BENCHDATA)"
-        if REQUIRED:
-            pytest.fail(f"{message}; CLEANER_REQUIRE_EVAL_GATE=1 makes missing data a failure", pytrace=False)
-        pytest.skip(message)
-    return path
+    return required(BENCHDATA / relative, "benchmark data (the gate reads ../shared/benchdata or $CLEANER_BENCHDATA)")
 
 
 def digest(path: Path) -> str:

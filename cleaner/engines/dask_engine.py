@@ -437,19 +437,7 @@ def _index_and_write(
 
 def _features(part: dp.DedupPart) -> Features:
     """A partition's features as the index takes them (`document_features` of its articles, made by the worker)."""
-    articles = part.articles
-    return Features(
-        ids=[a.id for a in articles],
-        sources=[a.source for a in articles],
-        urls=[a.url for a in articles],
-        sites=[a.site for a in articles],
-        titles=[a.title for a in articles],
-        dates=list(part.dates),
-        origins=list(part.origins),
-        lengths=part.lengths,
-        sets=part.sets,
-        slots=part.slots,
-    )
+    return Features.of(part.articles, part.dates, part.origins, part.lengths, part.sets, part.slots)
 
 
 def run(

@@ -94,7 +94,9 @@ def extract_article(
     # The article is its text and its headline (moved to the title field, not lost): a short story whose headline
     # line goes is kept, while a page whose only text is navigation (an error page's menus) has no article.
     _require_length(len(text) + sum(len(r.text) + 1 for r in removed if r.rule == HEADLINE_RULE), extract)
-    repaired = repair_mojibake(text)  # double-encoded source pages; after detection, which matches lines to the DOM
+    # double-encoded text the decode could not see (a page read as cp1252 shows it only once decoded); after
+    # detection, which matches lines to the DOM
+    repaired = repair_mojibake(text)
     if repaired != text:  # a repaired line can read as clutter now: decide again on the text as it is written
         removed = [replace(removal, text=repair_mojibake(removal.text)) for removal in removed]
         text, removed = settle_text(repaired, removed, clutter)

@@ -48,6 +48,30 @@ class Features:
             **strings, lengths=self.lengths[idx], sets=take_rows(self.sets, idx), slots=take_rows(self.slots, idx)
         )
 
+    @classmethod
+    def of(
+        cls,
+        articles: Sequence[Article],
+        dates: Sequence[str | None],
+        origins: Sequence[str | None],
+        lengths: np.ndarray,
+        sets: ShingleSets,
+        slots: SlotSets,
+    ) -> Features:
+        """The articles' metadata beside their prepared clustering inputs (one row per article, in order)."""
+        return cls(
+            ids=[a.id for a in articles],
+            sources=[a.source for a in articles],
+            urls=[a.url for a in articles],
+            sites=[a.site for a in articles],
+            titles=[a.title for a in articles],
+            dates=list(dates),
+            origins=list(origins),
+            lengths=lengths,
+            sets=sets,
+            slots=slots,
+        )
+
     def sorted_by_id(self) -> Features:
         return self.take(sorted(range(len(self)), key=self.ids.__getitem__))
 
@@ -71,18 +95,7 @@ def document_features(articles: Sequence[Article], config: DedupConfig) -> Featu
     dedup = Deduplicator(config)
     dedup.add_many(articles)
     prepared = dedup.features()
-    return Features(
-        ids=[a.id for a in articles],
-        sources=[a.source for a in articles],
-        urls=[a.url for a in articles],
-        sites=[a.site for a in articles],
-        titles=[a.title for a in articles],
-        dates=prepared.dates,
-        origins=prepared.origins,
-        lengths=prepared.lengths,
-        sets=prepared.sets,
-        slots=prepared.slots,
-    )
+    return Features.of(articles, prepared.dates, prepared.origins, prepared.lengths, prepared.sets, prepared.slots)
 
 
 def csr_fields(csr: Any) -> dict[str, np.ndarray]:

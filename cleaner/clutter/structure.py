@@ -221,7 +221,9 @@ class PageStructure:
         "_body_root",
         "_body_words",
         "_host",
+        "_inside_body",
         "_page_path",
+        "_paths",
         "_signals",
         "_titles",
         "_words_below",
@@ -245,6 +247,8 @@ class PageStructure:
         self._words_below: dict[HtmlElement, int] = {}  # words of the page's non-link lines under each element
         self._body_words = 0
         self._signals: dict[HtmlElement, tuple[str | None, str | None]] = {}  # lines share their ancestors
+        self._paths: dict[HtmlElement, str] = {}  # tag path per element, built from its parent's (block_mark)
+        self._inside_body: dict[HtmlElement, bool] = {}  # per element: it or an ancestor is in the body chain
 
     @classmethod
     def from_tree(cls, tree: HtmlElement, url: str | None = None, title: str | None = None) -> PageStructure:
@@ -302,6 +306,7 @@ class PageStructure:
         those words (a story split over sibling containers).
         """
         sizes = words if words is not None else [len(key) // 5 for key in keys]
+        self._inside_body = {}
         own: Counter[HtmlElement] = Counter()  # capped words of non-link lines per parent of their blocks
         per_parent: Counter[HtmlElement] = Counter()  # lines share parents: walk each parent's ancestors once
         links_per_parent: Counter[HtmlElement] = Counter()
@@ -378,14 +383,53 @@ class PageStructure:
         if element is None:
             return UNKNOWN_MARK
         linked = len(key) if anchor is not None or _inside_link(element) else _links_in(element)[0]
-        outside = self._body_root is not None and not any(node in self._body_chain for node in _up(element))
+        outside = self._body_root is not None and not self._in_body_chain(element)
         if outside or linked >= 0.5 * len(key):
             flag = "c"
         elif self._body_core is not None and element.getparent() is self._body_core:
             flag = "k"
         else:
             flag = "b"
-        return f"{_tag_path_hash(element)}{flag}"
+        return f"{zlib.crc32(self._tag_path(element).encode()) & 0xFFFFFF:06x}{flag}"
+
+    def _in_body_chain(self, element: HtmlElement) -> bool:
+        """The element or one of its ancestors is the body root or above it; remembered per element, since a
+        page's lines share their ancestors (a loop, not recursion: a hostile page nests thousands deep)."""
+        known, climbed = self._inside_body, []
+        node: HtmlElement | None = element
+        answer = False
+        while node is not None:
+            seen = known.get(node)
+            if seen is not None:
+                answer = seen
+                break
+            climbed.append(node)
+            if node in self._body_chain:
+                answer = True
+                break
+            node = node.getparent()
+        for visited in climbed:
+            known[visited] = answer
+        return answer
+
+    def _tag_path(self, element: HtmlElement) -> str:
+        """The element's tag path from <html> ("html/body/div/p"): tag names only, since class names and positions
+        vary between a site's pages more than its layout does. Built on the nearest ancestor's remembered path."""
+        paths, climbed = self._paths, []
+        node: HtmlElement | None = element
+        path = ""
+        while node is not None:
+            known = paths.get(node)
+            if known is not None:
+                path = known
+                break
+            climbed.append(node)
+            node = node.getparent()
+        for visited in reversed(climbed):
+            tag = visited.tag if isinstance(visited.tag, str) else "?"
+            path = f"{path}/{tag}" if path else tag
+            paths[visited] = path
+        return path
 
     def _evidence(
         self,
@@ -485,8 +529,15 @@ def _up(element: HtmlElement) -> Iterator[HtmlElement]:
 
 
 def _inside_link(element: HtmlElement) -> bool:
-    """The block sits inside a link (a card whose heading and blurb are one <a>), a few levels up at most."""
-    return any(node.tag == "a" for node in islice(element.iterancestors(), 3))
+    """The block sits inside a link (a card whose heading and blurb are one <a>), three levels up at most."""
+    node = element.getparent()  # unrolled: this runs for most lines, an ancestor iterator costs more
+    for _ in range(3):
+        if node is None:
+            return False
+        if node.tag == "a":
+            return True
+        node = node.getparent()
+    return False
 
 
 def _labelled(key: str, link: HtmlElement | None) -> bool:
@@ -496,13 +547,6 @@ def _labelled(key: str, link: HtmlElement | None) -> bool:
     link_key = "".join(_text(link).split())
     label = key[: len(key) - len(link_key)]
     return len(link_key) >= MIN_LINK_CHARS and key.endswith(link_key) and 0 < len(label) <= MAX_LABEL_CHARS
-
-
-def _tag_path_hash(element: HtmlElement) -> str:
-    """A short, stable hash (6 hex digits) of the element's tag path from <html>: tag names only, since class names
-    and positions vary between a site's pages more than its layout does."""
-    tags = [node.tag if isinstance(node.tag, str) else "?" for node in _up(element)]
-    return f"{zlib.crc32('/'.join(reversed(tags)).encode()) & 0xFFFFFF:06x}"
 
 
 def _host_most_linked(anchors: Iterable[HtmlElement]) -> str:

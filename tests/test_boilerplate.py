@@ -142,6 +142,42 @@ def test_a_labelled_link_that_leaves_the_site_or_sits_in_a_list_stays() -> None:
     assert lines_removed([story[0], story[1], listed, story[2], story[3]], body) == {}
 
 
+def _card(slug: str, headline: str, blurb: str) -> str:
+    return f"<li><h3><a href='/port/2026/02/{slug}'>{headline}</a></h3><p>{blurb}</p></li>"
+
+
+CARDS = [
+    ("05/pilot-boat", "New pilot boat named", "The harbour's newest pilot boat was named after a retired skipper"),
+    ("06/fuel-dock", "Fuel dock reopens", "After a month of repairs the fuel dock takes bookings again from Monday"),
+    ("07/ferry-fares", "Ferry fares frozen", "The ferry company will hold its fares at last year's level until autumn"),
+    ("08/quay-lights", "Quay lights replaced", "Brighter lamps along the quay are meant to make night unloading safer"),
+]
+
+
+def test_teaser_cards_after_the_story_are_removed_whatever_their_length() -> None:
+    """A list after the article, outside its body, whose items each lead with a link to another article of the
+    site: headline and blurb run together into one long line, too long for the short-tail test."""
+    story = [line for pair in STORIES[:3] for line in pair]
+    cards = [f"- {headline} {blurb}" for _, headline, blurb in CARDS]
+    body = (
+        f"<article>{''.join(f'<p>{line}</p>' for line in story)}</article>"
+        f"<aside><ul>{''.join(_card(*card) for card in CARDS)}</ul></aside>"
+    )
+    removed = lines_removed([*story, *cards], body)
+    assert removed == dict.fromkeys(cards, "structure.tail_outside_body")
+
+
+def test_a_short_list_of_links_after_the_story_stays() -> None:
+    """Two linked items are not yet a teaser list: the story's own "see also" may end it."""
+    story = [line for pair in STORIES[:3] for line in pair]
+    cards = [f"- {headline} {blurb}" for _, headline, blurb in CARDS[:2]]
+    body = (
+        f"<article>{''.join(f'<p>{line}</p>' for line in story)}</article>"
+        f"<aside><ul>{''.join(_card(*card) for card in CARDS[:2])}</ul></aside>"
+    )
+    assert lines_removed([*story, *cards], body) == {}
+
+
 # ---------------------------------------------------------------------------------------------- content is sacred
 
 

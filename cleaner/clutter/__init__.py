@@ -264,6 +264,7 @@ TEASER_MAX_WORDS = 30  # a teaser headline is short
 TEASER_MIN_WORDS = 3
 CONTAINER_MAX_WORDS = 40
 TAIL_MAX_WORDS = 12
+MIN_CARD_RUN = 3  # teaser cards come as a list: a lone linked list item after the story may be its own
 WEAK_MAX_WORDS = 8
 # A headline alone in its own paragraph mid-body: headline-length, and only one or two per article (sites drop a
 # teaser or two into the text; a page with more such lines is a listicle whose item names link to reviews).
@@ -333,6 +334,25 @@ class _Page:
             return False
         ev = self.evidence[index]
         return ev.teaser_link and ev.link_only
+
+    def card_like(self, index: int) -> bool:
+        """A list item outside the body whose leading link goes to another article of this site: a teaser card
+        (headline and blurb), whatever its length."""
+        if not 0 <= index < len(self.lines):
+            return False
+        ev = self.evidence[index]
+        return ev.in_list and ev.outside_body and ev.teaser_link
+
+    def card_run(self, index: int) -> int:
+        """How many consecutive card-like lines the line's run holds (0 when the line is not card-like)."""
+        if not self.card_like(index):
+            return 0
+        first, last = index, index
+        while self.card_like(first - 1):
+            first -= 1
+        while self.card_like(last + 1):
+            last += 1
+        return last - first + 1
 
     def in_run(self, index: int) -> bool:
         return self.teaser_like(index - 1) or self.teaser_like(index + 1)
@@ -470,15 +490,17 @@ def _structural_span(index: int, page: _Page, structure: PageStructure, disabled
             )
     if ev.labelled_link and "structure.link_only" not in disabled and _labelled_teaser(index, page, line, size, ev):
         return Span(index, "structure.link_only", f"labelled teaser: a short label, then a link to {ev.href}")
-    if (
-        ev.outside_body
-        and page.in_tail(index)
-        and size <= TAIL_MAX_WORDS
-        and "structure.tail_outside_body" not in disabled
-    ):
-        return Span(
-            index, "structure.tail_outside_body", "short line after the article's last paragraph, outside its body"
-        )
+    if ev.outside_body and page.in_tail(index) and "structure.tail_outside_body" not in disabled:
+        if size <= TAIL_MAX_WORDS:
+            return Span(
+                index, "structure.tail_outside_body", "short line after the article's last paragraph, outside its body"
+            )
+        if size <= CONTAINER_MAX_WORDS and page.card_run(index) >= MIN_CARD_RUN:
+            return Span(
+                index,
+                "structure.tail_outside_body",
+                f"teaser card after the article, outside its body: a list of headlines with blurbs; links to {ev.href}",
+            )
     if (
         ev.weak_container
         and page.at_edge(index)

@@ -4,8 +4,9 @@
 
 Folds split the pages by site: the registered domain of each page's ground-truth URL, pooled over both sets (a
 domain in both lands in one fold), dealt largest first to the fold with the fewest pages. What is chosen on the
-training folds only: which clutter rules run. For each fold, every rule whose removals on the training folds' pages
-score worse than keeping those lines (the objective below) is switched off, and the test fold's pages are then
+training folds only: the recall check's setting (off, or one of RECALL_GAINS: the setting whose outputs score best
+on the training pages' objective, below), then which clutter rules run. For each fold, every rule whose removals on
+the training folds' pages score worse than keeping those lines is switched off, and the test fold's pages are then
 extracted with that configuration (site templates learned on the test fold's own pages). The CV figure scores every
 page as its own fold's configuration extracted it; in-sample scores every page with every rule on. A rule written
 from these pages keeps only the effect that carries over to sites no rule was tuned on.
@@ -37,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 from bench.extraction import LOADERS, Page, _bare  # noqa: E402
 from bench.metrics import aeb_page, aeb_scores, bag, wcxb_scores  # noqa: E402
 from cleaner.clutter import strip_site_templates  # noqa: E402
-from cleaner.config import Config  # noqa: E402
+from cleaner.config import Config, ExtractConfig  # noqa: E402
 from cleaner.errors import ExtractionError  # noqa: E402
 from cleaner.extract.core import extract_article  # noqa: E402
 from cleaner.models import Article, RawDocument  # noqa: E402
@@ -177,23 +178,75 @@ def report(
                 print(row)
 
 
+# The recall check's settings tried on the training folds (cleaner.extract.core, ExtractConfig.recall_check_*):
+# name -> (coverage, page share, gain); coverage 0 is off. "default" is ExtractConfig's.
+_DEFAULT = ExtractConfig()
+RECALL_SETTINGS: dict[str, tuple[float, float, float]] = {
+    "off": (0.0, 0.0, 1.1),
+    "default": (_DEFAULT.recall_check_coverage, _DEFAULT.recall_check_page_share, _DEFAULT.recall_check_gain),
+    "gain 1.25": (0.9, 0.2, 1.25),
+    "gain 1.5": (0.9, 0.2, 1.5),
+    "narrow gate": (0.7, 0.1, 1.1),
+    "root gate only": (0.9, 0.0, 1.1),
+}
+
+
+def recall_variant(config: Config, name: str) -> Config:
+    coverage, page_share, gain = RECALL_SETTINGS[name]
+    extract = replace(
+        config.extract, recall_check_coverage=coverage, recall_check_page_share=page_share, recall_check_gain=gain
+    )
+    return replace(config, extract=extract)
+
+
+def best_setting(pages: Sequence[Page], outputs: dict[str, Sequence[Output]], train: Sequence[int]) -> str:
+    """The recall-check setting whose outputs score best on the training pages (ties: the first listed)."""
+
+    def value(name: str) -> float:
+        return sum(page_value(pages[i], outputs[name][i].text) for i in train)
+
+    return max(outputs, key=value)
+
+
 def cross_validate(
-    pages: Sequence[Page], fold_of: Sequence[int], in_sample: Sequence[Output], config: Config, jobs: int
-) -> tuple[list[Output], dict[int, set[str]]]:
-    cv = list(in_sample)
+    pages: Sequence[Page],
+    fold_of: Sequence[int],
+    in_sample: dict[str, Sequence[Output]],
+    config: Config,
+    jobs: int,
+) -> tuple[list[Output], dict[int, set[str]], dict[int, str]]:
+    """in_sample: outputs per recall-check setting, every rule on. Per fold, the setting and then the rules are
+    chosen on the training pages; the test pages are extracted with that choice."""
+    cv = list(in_sample["default"])
     dropped: dict[int, set[str]] = {}
+    settings: dict[int, str] = {}
     for fold in sorted(set(fold_of)):
         train = [i for i, f in enumerate(fold_of) if f != fold]
         test = [i for i, f in enumerate(fold_of) if f == fold]
-        dropped[fold] = rules_to_drop([pages[i] for i in train], [in_sample[i] for i in train])
+        settings[fold] = best_setting(pages, in_sample, train)
+        chosen = in_sample[settings[fold]]
+        dropped[fold] = rules_to_drop([pages[i] for i in train], [chosen[i] for i in train])
         if not dropped[fold]:
-            continue  # the configuration is the in-sample one: same outputs
-        clutter = replace(config.clutter, disabled_rules=config.clutter.disabled_rules | dropped[fold])
-        outputs = run_cleaner([pages[i] for i in test], replace(config, clutter=clutter), jobs)
+            outputs = [chosen[i] for i in test]  # the configuration of an in-sample run: its outputs
+        else:
+            variant = recall_variant(config, settings[fold])
+            clutter = replace(config.clutter, disabled_rules=config.clutter.disabled_rules | dropped[fold])
+            outputs = run_cleaner([pages[i] for i in test], replace(variant, clutter=clutter), jobs)
         for i, output in zip(test, outputs, strict=True):
             cv[i] = output
-        print(f"fold {fold}: {len(test)} test pages, dropped {sorted(dropped[fold])}", flush=True)
-    return cv, dropped
+        print(f"fold {fold}: {len(test)} test pages, recall check {settings[fold]!r}, dropped {sorted(dropped[fold])}")
+    return cv, dropped, settings
+
+
+def _summary(pages: Sequence[Page], outputs: Sequence[Output]) -> str:
+    """Each set's headline figures, for the in-sample line of one setting."""
+    parts = []
+    for name, figures in FIGURES.items():
+        chosen = [i for i, page in enumerate(pages) if page.set == name]
+        if chosen:
+            values = scores([pages[i] for i in chosen], [outputs[i].text for i in chosen])
+            parts.append(f"{name} " + " ".join(f"{key} {_cell(key, values[key])}" for key in figures))
+    return "; ".join(parts)
 
 
 def load(data: Path, sets: Iterable[str]) -> list[Page]:
@@ -212,11 +265,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     fold_of = site_folds(pages, args.folds)
     config = Config()
     bare = run_bare(pages, args.jobs)
-    ours = run_cleaner(pages, config, args.jobs)
-    cv, dropped = cross_validate(pages, fold_of, ours, config, args.jobs)
+    variants = {name: run_cleaner(pages, recall_variant(config, name), args.jobs) for name in RECALL_SETTINGS}
+    for name, outputs in variants.items():
+        print(f"in-sample, recall check {name!r}: {_summary(pages, outputs)}", flush=True)
+    ours = variants["default"]
+    cv, dropped, settings = cross_validate(pages, fold_of, variants, config, args.jobs)
     report(pages, fold_of, {"bare": (bare, bare), "cleaner": (ours, cv)})
     counts = Counter(rule for rules in dropped.values() for rule in rules)
     print(f"\nrules dropped on training folds (folds of {args.folds}): {dict(sorted(counts.items())) or 'none'}")
+    print(f"recall check chosen on training folds: {dict(Counter(settings.values()))}")
     sizes = Counter(fold_of)
     print(f"pages per fold: {[sizes[f] for f in range(args.folds)]}; median {statistics.median(sizes.values())}")
     if args.dump:

@@ -38,11 +38,25 @@ class ExtractConfig:
     # those that do; off, fewer wrong dates and a third of the metadata time. trafilatura's own default is on.
     extensive_date_search: bool = False
     fast: bool = False  # trafilatura's fast mode: no readability/justext second opinion on hard pages
+    # Recall check (cleaner.extract.core): where trafilatura's text covers less than `recall_check_coverage` of the
+    # text under the page's located article root (or no root is found), or less than `recall_check_page_share` of
+    # the page's visible text, its recall mode runs too, and that text is taken when it has at least
+    # `recall_check_gain` times the words; where balanced mode finds no article, recall mode's is taken. Coverage 0
+    # switches the check off. The setting is chosen on training folds by bench/extraction_cv.py (docs/CONTENT.md).
+    recall_check_coverage: float = 0.9
+    recall_check_page_share: float = 0.2
+    recall_check_gain: float = 1.1
     min_text_chars: int = 100  # shorter bodies are rejected as "empty after extraction"
     max_html_bytes: int = 20_000_000  # larger pages are rejected, not parsed
     accelerate: str = field(default_factory=default_accelerate)  # one of ACCELERATE_MODES
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.recall_check_coverage <= 1.0:
+            raise ConfigError(f"extract.recall_check_coverage must be in 0..1, got {self.recall_check_coverage!r}")
+        if not 0.0 <= self.recall_check_page_share <= 1.0:
+            raise ConfigError(f"extract.recall_check_page_share must be in 0..1, got {self.recall_check_page_share!r}")
+        if not 1.0 <= self.recall_check_gain < float("inf"):
+            raise ConfigError(f"extract.recall_check_gain must be at least 1, got {self.recall_check_gain!r}")
         if self.accelerate not in ACCELERATE_MODES:
             source = f" (from ${ACCELERATE_ENV})" if self.accelerate == os.environ.get(ACCELERATE_ENV) else ""
             raise ConfigError(

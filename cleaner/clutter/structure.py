@@ -176,6 +176,7 @@ _LIST_TAGS = frozenset({"li", "dd"})
 UNKNOWN_MARK = "000000u"  # block_mark of a line not found in the page
 _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _INDEXED_TAGS = ("a", *BLOCK_TAGS)
+_NOT_TEXT_TAGS = ("script", "style", "noscript", "template")
 
 
 def _loose(text: str) -> str:
@@ -222,6 +223,7 @@ class PageStructure:
         "_body_words",
         "_host",
         "_inside_body",
+        "_located",
         "_page_path",
         "_paths",
         "_signals",
@@ -249,6 +251,7 @@ class PageStructure:
         self._signals: dict[HtmlElement, tuple[str | None, str | None]] = {}  # lines share their ancestors
         self._paths: dict[HtmlElement, str] = {}  # tag path per element, built from its parent's (block_mark)
         self._inside_body: dict[HtmlElement, bool] = {}  # per element: it or an ancestor is in the body chain
+        self._located: tuple[tuple[str, ...], tuple[int, ...]] | None = None  # the lines the body was located for
 
     @classmethod
     def from_tree(cls, tree: HtmlElement, url: str | None = None, title: str | None = None) -> PageStructure:
@@ -306,7 +309,12 @@ class PageStructure:
         those words (a story split over sibling containers).
         """
         sizes = words if words is not None else [len(key) // 5 for key in keys]
-        self._inside_body = {}
+        located = (tuple(keys), tuple(sizes))
+        if located == self._located:
+            return  # the same lines again (the recall check located them before clutter detection)
+        self._located = located
+        self._body_root, self._body_core, self._body_chain = None, None, frozenset()
+        self._words_below, self._body_words, self._inside_body = {}, 0, {}
         own: Counter[HtmlElement] = Counter()  # capped words of non-link lines per parent of their blocks
         per_parent: Counter[HtmlElement] = Counter()  # lines share parents: walk each parent's ancestors once
         links_per_parent: Counter[HtmlElement] = Counter()
@@ -349,6 +357,11 @@ class PageStructure:
         self._body_root = root
         self._body_core = core
         self._body_chain = frozenset([root, *root.iterancestors()])
+
+    def body_root_chars(self) -> int:
+        """Visible characters under the located body root (`visible_chars`), 0 when none is located: what the
+        page's article region holds, to measure an extraction against."""
+        return 0 if self._body_root is None else visible_chars(self._body_root)
 
     def evidence(self, line: str, short: bool = True) -> LineEvidence:
         """Evidence for one line; containers are only read for `short` lines, the only ones they can remove."""
@@ -564,6 +577,28 @@ _TITLE_XPATH = etree.XPath(
     "/html/head/meta[@property='og:title']/@content|/html/head/meta[@name='twitter:title']/@content"
     "|/html/head/title/text()"
 )
+
+
+def visible_chars(element: HtmlElement) -> int:
+    """Characters of the element's text other than whitespace, without script, style, noscript and template text.
+    Characters, not words: counting them is a few scans in C, while splitting a page's text into words costs more
+    than serialising it."""
+    chars = _non_space(_text(element))
+    for hidden in element.iter(_NOT_TEXT_TAGS):
+        chars -= _non_space(_text(hidden))
+    return max(chars, 0)
+
+
+def non_space_chars(lines: Iterable[str]) -> int:
+    """`visible_chars`' measure of extracted lines."""
+    return sum(_non_space(line) for line in lines)
+
+
+def _non_space(text: str) -> int:
+    return len(text) - sum(text.count(space) for space in _SPACE_CHARS)
+
+
+_SPACE_CHARS = (" ", "\n", "\t", "\r", "\xa0")
 
 
 def _text(element: HtmlElement) -> str:

@@ -19,9 +19,18 @@ from urllib.parse import urlsplit
 from lxml import etree
 from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HTMLParser, HtmlProcessingInstruction, fromstring
 
-from cleaner.clutter import HEADLINE_RULE, LINE_BLOCKS, PageStructure, Span, apply_spans, detect_lines, settle_text
+from cleaner.clutter import (
+    HEADLINE_RULE,
+    LINE_BLOCKS,
+    PageStructure,
+    Span,
+    apply_spans,
+    detect_lines,
+    settle_text,
+    word_units,
+)
 from cleaner.clutter.config import ClutterConfig
-from cleaner.clutter.structure import line_key
+from cleaner.clutter.structure import line_key, non_space_chars, visible_chars
 from cleaner.clutter.templates import TEMPLATE_RULE
 from cleaner.config import ExtractConfig
 from cleaner.errors import ExtractionError, ExtractionStackError
@@ -78,17 +87,28 @@ def extract_article(
     clock.lap("decode")
     tree = parse_html(html)
     clock.lap("parse")
-    lines = _body_lines(page_text(tree, doc.url, extract, doc.source))
+    checks_recall = _checks_recall(extract)
+    lines = _first_lines(tree, doc, extract, checks_recall)
     clock.lap("trafilatura")
+    recalled = False
+    if checks_recall and len("\n".join(lines)) < extract.min_text_chars:
+        # balanced mode found no article here: its recall mode is heard before the page is rejected
+        lines, recalled = _recall_lines(tree, doc, extract, lines, 1.0)
+        clock.lap("recall")
     if not lines:
-        raise ExtractionError("empty after extraction", "trafilatura found no article text")
+        raise ExtractionError(EMPTY_AFTER_EXTRACTION, "trafilatura found no article text")
     _require_length(len("\n".join(lines)), extract)  # clutter removal only shortens it
     meta, meta_error = page_metadata(tree, doc.url, extract, doc.source)
     clock.lap("metadata")
     url = doc.url or meta.url or None
     use_structure = clutter.enabled and "structure" in clutter.families
-    structure = PageStructure.from_tree(tree, url, meta.title) if use_structure else None
+    structure = PageStructure.from_tree(tree, url, meta.title) if use_structure or checks_recall else None
     clock.lap("structure")
+    if checks_recall and not recalled and structure is not None and _covers_little(tree, extract, lines, structure):
+        lines, recalled = _recall_lines(tree, doc, extract, lines, extract.recall_check_gain)
+        clock.lap("recall")
+    if not use_structure:
+        structure = None
     spans = detect_lines(lines, clutter, structure)
     text, removed = apply_spans(lines, spans, clutter)
     # The article is its text and its headline (moved to the title field, not lost): a short story whose headline
@@ -122,6 +142,8 @@ def extract_article(
     )
     if blocks is not None:
         article.metadata[LINE_BLOCKS] = blocks
+    if recalled:
+        article.metadata[RECALL_MODE] = True
     clock.lap("metadata")
     return article
 
@@ -141,6 +163,10 @@ class _Clock:
         now = time.perf_counter()
         self._timings[stage] = self._timings.get(stage, 0.0) + now - self._last
         self._last = now
+
+
+EMPTY_AFTER_EXTRACTION = "empty after extraction"
+RECALL_MODE = "recall_mode"  # metadata: the text is trafilatura's recall-mode text, taken by the recall check
 
 
 _FILLER = "Local councils reviewed the budget for roads, schools and parks over a long evening meeting. "
@@ -281,6 +307,62 @@ def _checked_bytes(doc: RawDocument, extract: ExtractConfig) -> bytes:
 def _body_lines(text: str) -> list[str]:
     lines = (" ".join(line.split()) for line in text.split("\n"))  # collapses tabs, NBSP and other spaces
     return [line for line in lines if line]
+
+
+def _checks_recall(extract: ExtractConfig) -> bool:
+    """The recall check runs in trafilatura's balanced mode only: a caller who chose a focus keeps it."""
+    return extract.recall_check_coverage > 0 and not (extract.favor_recall or extract.favor_precision)
+
+
+def _first_lines(tree: HtmlElement, doc: RawDocument, extract: ExtractConfig, checks_recall: bool) -> list[str]:
+    """trafilatura's (balanced mode) lines; none where it finds no text and the recall check may still find some."""
+    try:
+        return _body_lines(page_text(tree, doc.url, extract, doc.source))
+    except ExtractionError as exc:
+        if checks_recall and exc.reason == EMPTY_AFTER_EXTRACTION:
+            return []
+        raise
+
+
+def _covers_little(tree: HtmlElement, extract: ExtractConfig, lines: list[str], structure: PageStructure) -> bool:
+    """trafilatura's text covers less than `recall_check_coverage` of the text under the article root located in
+    the page, no root is found, or it is less than `recall_check_page_share` of the page's visible text (a root
+    located around the wrong section covers that section well). Measured in characters other than whitespace.
+
+    Why: trafilatura's balanced mode sometimes keeps only part of an article: its intro without the list that
+    follows, one section of a guide, a story without the blocks its CMS classed "teaser". Its recall mode is then
+    heard as a second opinion (`_recall_lines`): more of the page by trafilatura's own rules, not by ours; the
+    clutter stage treats those lines like any others. A page whose text covers its article never pays for it.
+    """
+    sizes = [word_units(line) for line in lines]
+    structure.locate_body_keys([line_key(line) for line in lines], sizes)  # detect_lines reuses this location
+    chars = non_space_chars(lines)
+    region = structure.body_root_chars()
+    if not region or chars < extract.recall_check_coverage * region:
+        return True
+    body = tree.find("body")
+    return chars < extract.recall_check_page_share * visible_chars(body if body is not None else tree)
+
+
+def _recall_lines(
+    tree: HtmlElement, doc: RawDocument, extract: ExtractConfig, lines: list[str], gain: float
+) -> tuple[list[str], bool]:
+    """(the lines to keep, whether they are trafilatura's recall-mode text): that text where it has at least `gain`
+    times the words of `lines` (and any words at all), else `lines`.
+
+    Recall mode runs in trafilatura's fast mode: its own extractor with the recall rules, without the readability
+    and justext fallbacks that balanced mode already consulted (a third of the second run's time; on the benchmark
+    pages it also keeps a photo gallery's captions out, and finds the same articles)."""
+    second_opinion = replace(extract, favor_recall=True, fast=True)
+    try:
+        recall_lines = _body_lines(page_text(tree, doc.url, second_opinion, doc.source))
+    except ExtractionError:  # the second opinion failing leaves the first one standing
+        return lines, False
+    words = sum(len(line.split()) for line in lines)
+    recall_words = sum(len(line.split()) for line in recall_lines)
+    if recall_words and recall_words >= gain * words and recall_lines != lines:
+        return recall_lines, True
+    return lines, False
 
 
 def _require_length(chars: int, extract: ExtractConfig) -> None:

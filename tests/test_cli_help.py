@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import typer.main
 from typer.testing import CliRunner
@@ -80,9 +82,12 @@ def test_public_api_is_locked() -> None:
         assert hasattr(cleaner, name), name
 
 
-def test_usage_errors_exit_2_without_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+def test_usage_errors_exit_2_without_a_traceback(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     from cleaner.cli import main
 
+    monkeypatch.chdir(tmp_path)  # the output folder is checked (made) before the inputs: not in the checkout
     assert main(["run"]) == 2  # no inputs, no --output
     assert "Traceback" not in capsys.readouterr().err
     assert main(["run", "nowhere-at-all", "-o", "x", "-q"]) == 2

@@ -72,18 +72,24 @@ class Span:
     reason: str
 
 
-def detect_lines(lines: Sequence[str], config: ClutterConfig, structure: PageStructure | None = None) -> list[Span]:
+def detect_lines(
+    lines: Sequence[str],
+    config: ClutterConfig,
+    structure: PageStructure | None = None,
+    keys: Sequence[str] | None = None,
+) -> list[Span]:
     """Spans for the clutter lines among `lines` (the paragraphs of one article), in line order.
 
     Without `structure` only text rules run (plain text); with it, the page's markup adds evidence. Either way the
-    result is settled: text-only detection on the lines it keeps finds nothing (see `_settle`).
+    result is settled: text-only detection on the lines it keeps finds nothing (see `_settle`). `keys`, when the
+    caller has them, are the lines' `line_key`s.
     """
     if not config.enabled or not lines:
         return []
     rules = _active_rules(config)
     sizes = [word_units(line) for line in lines]
     tried_at_edge: set[int] = set()
-    spans = _detect_once(lines, sizes, config, structure, rules, tried_at_edge)
+    spans = _detect_once(lines, sizes, config, structure, rules, tried_at_edge, keys)
     return spans if rules is None else _settle(lines, sizes, rules, spans, tried_at_edge)
 
 
@@ -94,13 +100,14 @@ def _detect_once(
     structure: PageStructure | None,
     rules: RuleSet | None,
     tried_at_edge: set[int],
+    keys: Sequence[str] | None = None,
 ) -> list[Span]:
     """One pass over the lines as the page gave them; adds to `tried_at_edge` the lines text rules were tried on in
     the lead or the tail (or that are too long for any rule)."""
     evidence = [NO_EVIDENCE] * len(lines)
     use_structure = structure is not None and "structure" in config.families
     if structure is not None and use_structure:
-        keys = [line_key(line) for line in lines]
+        keys = keys if keys is not None else [line_key(line) for line in lines]
         structure.locate_body_keys(keys, sizes)
         # long lines are never removed on structural evidence and count as prose: skip their lookups
         evidence = [

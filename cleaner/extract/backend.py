@@ -27,6 +27,7 @@ T = TypeVar("T")
 # what trafilatura raises on a page it cannot handle (an XML output it cannot build, a tree too deep): that page
 # is rejected as "extraction failed"; anything else escapes to the run's own handling
 _PAGE_ERRORS = (ValueError, TypeError, AssertionError, RecursionError)
+EMPTY_AFTER_EXTRACTION = "empty after extraction"  # the rejection reason of a page with no article text
 
 
 def page_text(tree: HtmlElement, url: str | None, extract: ExtractConfig, page: str) -> str:
@@ -36,7 +37,7 @@ def page_text(tree: HtmlElement, url: str | None, extract: ExtractConfig, page: 
     except _PAGE_ERRORS as exc:
         raise ExtractionError("extraction failed", f"trafilatura: {type(exc).__name__}: {exc}") from exc
     if text is None:
-        raise ExtractionError("empty after extraction", "trafilatura returned nothing")
+        raise ExtractionError(EMPTY_AFTER_EXTRACTION, "trafilatura returned nothing")
     return text
 
 

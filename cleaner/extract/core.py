@@ -35,7 +35,7 @@ from cleaner.clutter.templates import TEMPLATE_RULE
 from cleaner.config import ExtractConfig
 from cleaner.errors import ExtractionError, ExtractionStackError
 from cleaner.extract.accel.guard import trafilatura_version
-from cleaner.extract.backend import page_metadata, page_text
+from cleaner.extract.backend import EMPTY_AFTER_EXTRACTION, page_metadata, page_text
 from cleaner.io.encoding import decode_html, repair_mojibake
 from cleaner.models import Article, RawDocument, Removal
 
@@ -103,13 +103,16 @@ def extract_article(
     url = doc.url or meta.url or None
     use_structure = clutter.enabled and "structure" in clutter.families
     structure = PageStructure.from_tree(tree, url, meta.title) if use_structure or checks_recall else None
+    keys = [line_key(line) for line in lines] if structure is not None else []
     clock.lap("structure")
-    if checks_recall and not recalled and structure is not None and _covers_little(tree, extract, lines, structure):
-        lines, recalled = _recall_lines(tree, doc, extract, lines, extract.recall_check_gain)
+    if checks_recall and not recalled and structure is not None:
+        if _covers_little(tree, extract, lines, keys, structure):
+            lines, recalled = _recall_lines(tree, doc, extract, lines, extract.recall_check_gain)
+            keys = [line_key(line) for line in lines] if recalled else keys
         clock.lap("recall")
     if not use_structure:
         structure = None
-    spans = detect_lines(lines, clutter, structure)
+    spans = detect_lines(lines, clutter, structure, keys)
     text, removed = apply_spans(lines, spans, clutter)
     # The article is its text and its headline (moved to the title field, not lost): a short story whose headline
     # line goes is kept, while a page whose only text is navigation (an error page's menus) has no article.
@@ -124,7 +127,7 @@ def extract_article(
     text = _nfc(text)
     removed = [_nfc_removal(removal) for removal in removed]
     blocks = (
-        _line_blocks(lines, spans, clutter, structure) if structure is not None and _learns_templates(clutter) else None
+        _line_blocks(keys, spans, clutter, structure) if structure is not None and _learns_templates(clutter) else None
     )
     clock.lap("clutter")
     article = Article(
@@ -165,7 +168,6 @@ class _Clock:
         self._last = now
 
 
-EMPTY_AFTER_EXTRACTION = "empty after extraction"
 RECALL_MODE = "recall_mode"  # metadata: the text is trafilatura's recall-mode text, taken by the recall check
 
 
@@ -216,7 +218,7 @@ def check_extraction_stack(config: Config | None = None) -> None:
 
 def _failure(exc: Exception) -> str:
     if isinstance(exc, ExtractionError):
-        return f"returned no text ({exc})" if exc.reason == "empty after extraction" else f"failed ({exc})"
+        return f"returned no text ({exc})" if exc.reason == EMPTY_AFTER_EXTRACTION else f"failed ({exc})"
     return f"raised {type(exc).__name__}: {exc}"
 
 
@@ -324,7 +326,9 @@ def _first_lines(tree: HtmlElement, doc: RawDocument, extract: ExtractConfig, ch
         raise
 
 
-def _covers_little(tree: HtmlElement, extract: ExtractConfig, lines: list[str], structure: PageStructure) -> bool:
+def _covers_little(
+    tree: HtmlElement, extract: ExtractConfig, lines: list[str], keys: list[str], structure: PageStructure
+) -> bool:
     """trafilatura's text covers less than `recall_check_coverage` of the text under the article root located in
     the page, no root is found, or it is less than `recall_check_page_share` of the page's visible text (a root
     located around the wrong section covers that section well). Measured in characters other than whitespace.
@@ -334,8 +338,7 @@ def _covers_little(tree: HtmlElement, extract: ExtractConfig, lines: list[str], 
     heard as a second opinion (`_recall_lines`): more of the page by trafilatura's own rules, not by ours; the
     clutter stage treats those lines like any others. A page whose text covers its article never pays for it.
     """
-    sizes = [word_units(line) for line in lines]
-    structure.locate_body_keys([line_key(line) for line in lines], sizes)  # detect_lines reuses this location
+    structure.locate_body_keys(keys, [word_units(line) for line in lines])  # detect_lines reuses this location
     chars = non_space_chars(lines)
     region = structure.body_root_chars()
     if not region or chars < extract.recall_check_coverage * region:
@@ -367,7 +370,7 @@ def _recall_lines(
 
 def _require_length(chars: int, extract: ExtractConfig) -> None:
     if chars < extract.min_text_chars:
-        raise ExtractionError("empty after extraction", f"{chars} characters of text, need {extract.min_text_chars}")
+        raise ExtractionError(EMPTY_AFTER_EXTRACTION, f"{chars} characters of text, need {extract.min_text_chars}")
 
 
 def _learns_templates(clutter: ClutterConfig) -> bool:
@@ -384,10 +387,11 @@ def _nfc_removal(removal: Removal) -> Removal:
     return removal if text is removal.text else Removal(text, removal.rule, removal.reason)
 
 
-def _line_blocks(lines: list[str], spans: list[Span], clutter: ClutterConfig, structure: PageStructure) -> str:
-    """The block marks of the article's text lines, packed (see `LINE_BLOCKS`), for the site-template step."""
+def _line_blocks(keys: list[str], spans: list[Span], clutter: ClutterConfig, structure: PageStructure) -> str:
+    """The block marks of the article's text lines (given as their `line_key`s), packed (see `LINE_BLOCKS`), for
+    the site-template step."""
     dropped = set() if clutter.mark_only else {span.line for span in spans}
-    return "".join(structure.block_mark(line_key(line)) for index, line in enumerate(lines) if index not in dropped)
+    return "".join(structure.block_mark(key) for index, key in enumerate(keys) if index not in dropped)
 
 
 def _clean(value: str | None) -> str | None:
